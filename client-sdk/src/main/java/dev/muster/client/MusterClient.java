@@ -1,0 +1,514 @@
+package dev.muster.client;
+
+import dev.muster.client.internal.Versions;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+
+/**
+ * Makes a starting service wait until the Muster orchestrator reports that the database schema it
+ * needs is migrated: the service announces its arrival, then blocks on the event stream the
+ * orchestrator pushes until the schema is ready or its migration failed. Nothing is polled.
+ *
+ * <p>Wait before anything touches the database:
+ *
+ * <pre>{@code
+ * public static void main(String[] args) throws InterruptedException {
+ *     try {
+ *         // MUSTER_URL, MUSTER_SERVICE=app, MUSTER_SCHEMA, MUSTER_REQUIRED_VERSION=4, ...
+ *         Ready ready = MusterClient.fromEnvironment().awaitReady();
+ *         System.out.println(ready);
+ *     } catch (MusterException e) {
+ *         System.err.println(e.getMessage());
+ *         System.exit(e.exitCode());
+ *     } catch (IllegalArgumentException | IllegalStateException badConfiguration) {
+ *         System.err.println(badConfiguration.getMessage());
+ *         System.exit(2);
+ *     }
+ *     DataSource dataSource = openDataSource(); // only now: the schema is at version 4 or later
+ *     new App(dataSource).run();
+ * }
+ * }</pre>
+ *
+ * <p>Or configure it in code; every setting is checked when it is set:
+ *
+ * <pre>{@code
+ * MusterClient client = MusterClient.builder()
+ *     .url("http://muster-a:8080,http://muster-b:8080") // fail-over between replicas
+ *     .service("app")
+ *     .requiredVersion("4")
+ *     .timeout(Duration.ofMinutes(10))
+ *     .listener(event -> log.info("muster: {}", event))
+ *     .build();
+ * }</pre>
+ *
+ * <p><b>What a wait does.</b> It posts the arrival to {@code /api/v1/arrivals} and reads the
+ * Server-Sent Events answer. If the stream breaks off, stays silent longer than the {@linkplain
+ * Builder#idleTimeout idle timeout}, or the orchestrator cannot be reached or answers 5xx, it
+ * reconnects after a short backoff (100 ms doubling to 2 s), to the next URL when there are several,
+ * resuming after the last event it saw. A 4xx answer ends the wait at once. So does the
+ * {@linkplain Builder#timeout timeout}, counted from the start of the wait.
+ *
+ * <p><b>Sharing.</b> A client is immutable and thread-safe: build one and share it. Each call to
+ * {@link #awaitReady()} or {@link #readyAsync()} is a separate arrival. Clients made with {@link
+ * #newBuilder()} share their origin's connections and threads. Nothing needs closing: the client's
+ * threads are daemons named {@code muster-client-*}; its I/O threads end a second after the last
+ * wait, and the HTTP client's selector thread when the client is garbage collected.
+ *
+ * <p><b>Exit codes.</b> Every failure is a {@link MusterException} whose {@link
+ * MusterException#exitCode() exitCode()} follows the Muster contract:
+ *
+ * <table>
+ *   <caption>Exit codes</caption>
+ *   <tr><th>code</th><th>exception</th><th>meaning</th></tr>
+ *   <tr><td>0</td><td>(none)</td><td>the schema is ready</td></tr>
+ *   <tr><td>2</td><td>{@link ArrivalRejectedException}</td><td>bad usage or configuration</td></tr>
+ *   <tr><td>3</td><td>{@link MigrationFailedException}</td><td>the migration failed</td></tr>
+ *   <tr><td>4</td><td>{@link WaitTimeoutException}</td><td>gave up waiting</td></tr>
+ *   <tr><td>5</td><td>{@link OrchestratorUnreachableException}</td>
+ *       <td>the orchestrator could not be reached before the timeout</td></tr>
+ * </table>
+ *
+ * <p>Invalid configuration is an {@link IllegalArgumentException} from the builder, or an {@link
+ * IllegalStateException} from {@link Builder#build()}: exit code 2 too, as in the example above.
+ */
+public final class MusterClient {
+  public static final String DEFAULT_URL = "http://localhost:8080";
+  public static final String DEFAULT_SCHEMA = "public";
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(600);
+  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
+
+  private static final AtomicInteger IO_THREAD_NUMBERS = new AtomicInteger();
+
+  private final List<URI> urls;
+  private final String service;
+  private final String instance;
+  private final String schema;
+  private final String requiredVersion;
+  private final Duration timeout;
+  private final Duration idleTimeout;
+  private final String token;
+  private final Consumer<MusterEvent> listener;
+  private final HttpClient http;
+
+  private MusterClient(Builder builder) {
+    this.urls = builder.urls;
+    this.service = builder.service;
+    this.instance = builder.instance != null ? builder.instance : defaultInstance();
+    this.schema = builder.schema;
+    this.requiredVersion = builder.requiredVersion;
+    this.timeout = builder.timeout;
+    this.idleTimeout = builder.idleTimeout;
+    this.token = builder.token;
+    this.listener = builder.listener;
+    this.http = builder.http != null ? builder.http : newHttpClient();
+  }
+
+  /** A builder with the defaults: {@value #DEFAULT_URL}, schema {@value #DEFAULT_SCHEMA}, 600 s. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * A client configured from the {@code MUSTER_*} environment variables, as described at {@link
+   * Builder#environment(Map)}.
+   *
+   * @throws IllegalArgumentException if a variable has an invalid value; the message names it
+   * @throws IllegalStateException if {@code MUSTER_SERVICE} is not set
+   */
+  public static MusterClient fromEnvironment() {
+    return builder().environment(System.getenv()).build();
+  }
+
+  /** A builder holding this client's configuration, to derive a client that differs in a few settings. */
+  public Builder newBuilder() {
+    return new Builder(this);
+  }
+
+  /**
+   * Announces this service's arrival and blocks until its schema is ready.
+   *
+   * @return the schema and version that are ready, and from which orchestrator
+   * @throws ArrivalRejectedException if the orchestrator refused the arrival (4xx), such as a
+   *     required version beyond its migrations
+   * @throws MigrationFailedException if the schema's migration failed
+   * @throws WaitTimeoutException if the schema was not ready before the timeout, or the orchestrator
+   *     gave up on this instance
+   * @throws OrchestratorUnreachableException if no orchestrator accepted the arrival before the
+   *     timeout
+   * @throws InterruptedException if the thread was interrupted while waiting; the stream is closed
+   *     before this is thrown
+   */
+  public Ready awaitReady() throws InterruptedException {
+    return new ArrivalWait(this).await();
+  }
+
+  /**
+   * Starts {@link #awaitReady()} on a new daemon thread ({@code muster-client-wait-<service>}) and
+   * returns at once. The future completes with the {@link Ready}, or exceptionally with the {@link
+   * MusterException} that {@code awaitReady()} would throw. Completing the future early in any way
+   * ({@code cancel}, {@code complete}, {@code orTimeout}) stops the wait and closes its stream.
+   */
+  public CompletableFuture<Ready> readyAsync() {
+    return ReadyFuture.start(new ArrivalWait(this), "muster-client-wait-" + service);
+  }
+
+  /** The orchestrators' base URLs, tried in turn. */
+  public List<URI> urls() {
+    return urls;
+  }
+
+  /** The service's name, such as {@code app}. */
+  public String service() {
+    return service;
+  }
+
+  /** This instance's id, such as {@code app-7f3c}. */
+  public String instance() {
+    return instance;
+  }
+
+  /** The schema the service needs. */
+  public String schema() {
+    return schema;
+  }
+
+  /** The lowest schema version the service accepts; {@code null} for the latest the orchestrator has. */
+  public String requiredVersion() {
+    return requiredVersion;
+  }
+
+  /** How long a wait may take in all, reconnects included. */
+  public Duration timeout() {
+    return timeout;
+  }
+
+  /** How long a stream may stay silent, heartbeats included, before the wait reconnects. */
+  public Duration idleTimeout() {
+    return idleTimeout;
+  }
+
+  String token() {
+    return token;
+  }
+
+  Consumer<MusterEvent> listener() {
+    return listener;
+  }
+
+  HttpClient http() {
+    return http;
+  }
+
+  @Override
+  public String toString() {
+    return "MusterClient{service=" + service + ", instance=" + instance + ", schema=" + schema
+        + ", requiredVersion=" + (requiredVersion == null ? "latest" : requiredVersion) + ", urls=" + urls
+        + ", timeout=" + timeout + ", idleTimeout=" + idleTimeout + ", token=" + (token == null ? "none" : "***")
+        + "}";
+  }
+
+  /** HTTP/1.1: one plain connection per stream, nothing multiplexed that a stalled stream could hold up. */
+  private static HttpClient newHttpClient() {
+    ThreadPoolExecutor io = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 1, TimeUnit.SECONDS,
+        new SynchronousQueue<>(), task -> {
+          Thread thread = new Thread(task, "muster-client-io-" + IO_THREAD_NUMBERS.incrementAndGet());
+          thread.setDaemon(true);
+          return thread;
+        });
+    return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(io).build();
+  }
+
+  /** Host name and process id, such as {@code web-5d9f-1234}: unique per process, readable in logs. */
+  private static String defaultInstance() {
+    String host = System.getenv("HOSTNAME"); // set in containers; avoids a DNS lookup
+    if (host == null || host.isBlank()) {
+      try {
+        host = InetAddress.getLocalHost().getHostName();
+      } catch (UnknownHostException e) {
+        host = "localhost";
+      }
+    }
+    String safeHost = host.replaceAll("[^A-Za-z0-9_.:-]", "-");
+    return safeHost.substring(0, Math.min(safeHost.length(), 200)) + "-" + ProcessHandle.current().pid();
+  }
+
+  /**
+   * Configures a {@link MusterClient}. Each setter checks its argument at once and throws {@link
+   * IllegalArgumentException} naming the setting and its bound; {@code null} is a {@link
+   * NullPointerException} except where a setter says it means "none". Not thread-safe.
+   */
+  public static final class Builder {
+    private static final Predicate<String> SERVICE = Pattern.compile("[A-Za-z0-9_.-]{1,63}").asMatchPredicate();
+    private static final Predicate<String> INSTANCE = Pattern.compile("[A-Za-z0-9_.:-]{1,255}").asMatchPredicate();
+    private static final Predicate<String> SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,62}").asMatchPredicate();
+    private static final Predicate<String> TOKEN = Pattern.compile("[\\x21-\\x7E]+").asMatchPredicate();
+    private static final Duration MIN_TIMEOUT = Duration.ofSeconds(1);
+    private static final Duration MAX_TIMEOUT = Duration.ofHours(24);
+    private static final Duration MIN_IDLE_TIMEOUT = Duration.ofMillis(100);
+    private static final Duration MAX_IDLE_TIMEOUT = Duration.ofHours(1);
+
+    private List<URI> urls = List.of(URI.create(DEFAULT_URL));
+    private String service;
+    private String instance;
+    private String schema = DEFAULT_SCHEMA;
+    private String requiredVersion;
+    private Duration timeout = DEFAULT_TIMEOUT;
+    private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+    private String token;
+    private Consumer<MusterEvent> listener;
+    private HttpClient http; // the origin client's, so derived clients share connections and threads
+
+    private Builder() {}
+
+    private Builder(MusterClient client) {
+      this.urls = client.urls;
+      this.service = client.service;
+      this.instance = client.instance;
+      this.schema = client.schema;
+      this.requiredVersion = client.requiredVersion;
+      this.timeout = client.timeout;
+      this.idleTimeout = client.idleTimeout;
+      this.token = client.token;
+      this.listener = client.listener;
+      this.http = client.http;
+    }
+
+    /**
+     * The orchestrator's base URL, such as {@code http://orchestrator:8080}, or several separated by
+     * commas for fail-over between replicas. Default {@value MusterClient#DEFAULT_URL}.
+     *
+     * @throws IllegalArgumentException if it names no URL, or one is not an absolute {@code http}
+     *     or {@code https} URL without query or fragment
+     */
+    public Builder url(String url) {
+      Objects.requireNonNull(url, "url must not be null");
+      List<URI> parsed = new ArrayList<>();
+      for (String part : url.split(",")) {
+        String trimmed = part.trim();
+        if (!trimmed.isEmpty()) {
+          try {
+            parsed.add(new URI(trimmed));
+          } catch (URISyntaxException e) {
+            throw new IllegalArgumentException(invalidUrl(trimmed), e);
+          }
+        }
+      }
+      return urls(parsed);
+    }
+
+    /**
+     * The orchestrators' base URLs, tried in turn.
+     *
+     * @throws IllegalArgumentException if the list is empty, or a URL is not an absolute {@code
+     *     http} or {@code https} URL without query or fragment
+     */
+    public Builder urls(List<URI> urls) {
+      Objects.requireNonNull(urls, "urls must not be null");
+      if (urls.isEmpty()) {
+        throw new IllegalArgumentException("url must name at least one orchestrator");
+      }
+      List<URI> checked = new ArrayList<>();
+      for (URI url : urls) {
+        checked.add(checkUrl(Objects.requireNonNull(url, "urls must not contain null")));
+      }
+      this.urls = List.copyOf(checked);
+      return this;
+    }
+
+    /**
+     * The service's name, such as {@code app}. Required.
+     *
+     * @throws IllegalArgumentException unless 1 to 63 characters of {@code A-Z a-z 0-9 _ . -}
+     */
+    public Builder service(String service) {
+      this.service = require(SERVICE, "service", service,
+          "1 to 63 characters of A-Z, a-z, 0-9, '_', '.' and '-'");
+      return this;
+    }
+
+    /**
+     * This instance's id, unique among the service's instances. Default: host name and process id.
+     *
+     * @throws IllegalArgumentException unless 1 to 255 characters of {@code A-Z a-z 0-9 _ . : -}
+     */
+    public Builder instance(String instance) {
+      this.instance = require(INSTANCE, "instance", instance,
+          "1 to 255 characters of A-Z, a-z, 0-9, '_', '.', ':' and '-'");
+      return this;
+    }
+
+    /**
+     * The schema the service needs. Default {@value MusterClient#DEFAULT_SCHEMA}.
+     *
+     * @throws IllegalArgumentException unless a lower-case identifier of at most 63 characters
+     */
+    public Builder schema(String schema) {
+      this.schema = require(SCHEMA, "schema", schema,
+          "a lower-case identifier [a-z_][a-z0-9_]* of at most 63 characters");
+      return this;
+    }
+
+    /**
+     * The lowest schema version the service accepts, such as {@code 4} or {@code 1.2}; {@code null}
+     * (the default) for the latest version the orchestrator has.
+     *
+     * @throws IllegalArgumentException unless numbers separated by {@code .} or {@code _}
+     */
+    public Builder requiredVersion(String requiredVersion) {
+      this.requiredVersion = requiredVersion == null ? null : require(Versions::isValid, "requiredVersion",
+          requiredVersion, "numbers separated by '.' or '_', such as 4 or 1.2");
+      return this;
+    }
+
+    /**
+     * How long a wait may take in all, reconnects included, counted from its start. The orchestrator
+     * is told the seconds left, so it can record that the service gave up. Default 600 s.
+     *
+     * @throws IllegalArgumentException unless between 1 s and 24 h
+     */
+    public Builder timeout(Duration timeout) {
+      this.timeout = requireBetween("timeout", timeout, MIN_TIMEOUT, "1 s", MAX_TIMEOUT, "24 h");
+      return this;
+    }
+
+    /**
+     * How long a stream may stay silent before the wait reconnects; the orchestrator sends a
+     * heartbeat every few seconds, so silence means a dead connection. Default 30 s.
+     *
+     * @throws IllegalArgumentException unless between 100 ms and 1 h
+     */
+    public Builder idleTimeout(Duration idleTimeout) {
+      this.idleTimeout = requireBetween("idleTimeout", idleTimeout, MIN_IDLE_TIMEOUT, "100 ms",
+          MAX_IDLE_TIMEOUT, "1 h");
+      return this;
+    }
+
+    /**
+     * The bearer token the orchestrator requires; {@code null} (the default) for none.
+     *
+     * @throws IllegalArgumentException unless visible ASCII characters without spaces
+     */
+    public Builder token(String token) {
+      if (token != null && !TOKEN.test(token)) {
+        // The token itself stays out of the message: it is a secret.
+        throw new IllegalArgumentException("token must be visible ASCII characters without spaces");
+      }
+      this.token = token;
+      return this;
+    }
+
+    /**
+     * Receives every event of the wait, in order, on the waiting thread, the last one included;
+     * {@code null} (the default) for none. It should return quickly. An exception it throws ends
+     * the wait and propagates to the caller.
+     */
+    public Builder listener(Consumer<MusterEvent> listener) {
+      this.listener = listener;
+      return this;
+    }
+
+    /**
+     * Applies the {@code MUSTER_*} variables that are set and not blank: {@code MUSTER_URL},
+     * {@code MUSTER_SERVICE}, {@code MUSTER_INSTANCE}, {@code MUSTER_SCHEMA}, {@code
+     * MUSTER_REQUIRED_VERSION}, {@code MUSTER_TIMEOUT} (whole seconds) and {@code MUSTER_TOKEN}.
+     * Setters called afterwards override them.
+     *
+     * @throws IllegalArgumentException if a variable has an invalid value; the message names the
+     *     variable and the rule it breaks
+     */
+    public Builder environment(Map<String, String> environment) {
+      Objects.requireNonNull(environment, "environment must not be null");
+      apply(environment, "MUSTER_URL", this::url);
+      apply(environment, "MUSTER_SERVICE", this::service);
+      apply(environment, "MUSTER_INSTANCE", this::instance);
+      apply(environment, "MUSTER_SCHEMA", this::schema);
+      apply(environment, "MUSTER_REQUIRED_VERSION", this::requiredVersion);
+      apply(environment, "MUSTER_TIMEOUT", seconds -> timeout(Duration.ofSeconds(parseSeconds(seconds))));
+      apply(environment, "MUSTER_TOKEN", this::token);
+      return this;
+    }
+
+    /**
+     * Builds the client.
+     *
+     * @throws IllegalStateException if no service was set
+     */
+    public MusterClient build() {
+      if (service == null) {
+        throw new IllegalStateException("service is required (set MUSTER_SERVICE or Builder.service)");
+      }
+      return new MusterClient(this);
+    }
+
+    private static void apply(Map<String, String> environment, String variable, Consumer<String> setter) {
+      String value = environment.get(variable);
+      if (value == null || value.isBlank()) {
+        return;
+      }
+      try {
+        setter.accept(value.trim());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(variable + ": " + e.getMessage(), e);
+      }
+    }
+
+    private static long parseSeconds(String seconds) {
+      try {
+        return Long.parseLong(seconds);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("timeout must be whole seconds, was '" + seconds + "'", e);
+      }
+    }
+
+    private static String require(Predicate<String> rule, String setting, String value, String ruleInWords) {
+      Objects.requireNonNull(value, setting + " must not be null");
+      if (!rule.test(value)) {
+        throw new IllegalArgumentException(setting + " must be " + ruleInWords + ", was '" + value + "'");
+      }
+      return value;
+    }
+
+    private static Duration requireBetween(String setting, Duration value, Duration min, String minInWords,
+        Duration max, String maxInWords) {
+      Objects.requireNonNull(value, setting + " must not be null");
+      if (value.compareTo(min) < 0) {
+        throw new IllegalArgumentException(setting + " must be at least " + minInWords + ", was " + value);
+      }
+      if (value.compareTo(max) > 0) {
+        throw new IllegalArgumentException(setting + " must be at most " + maxInWords + ", was " + value);
+      }
+      return value;
+    }
+
+    /** Checks a base URL and drops trailing slashes, so the API path can be appended. */
+    private static URI checkUrl(URI url) {
+      String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+      if (!(scheme.equals("http") || scheme.equals("https")) || url.getHost() == null
+          || url.getRawQuery() != null || url.getRawFragment() != null) {
+        throw new IllegalArgumentException(invalidUrl(url.toString()));
+      }
+      return URI.create(url.toString().replaceAll("/+$", ""));
+    }
+
+    private static String invalidUrl(String url) {
+      return "url must be an absolute http:// or https:// URL without query or fragment, was '" + url + "'";
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package dev.muster.orchestrator;
+
+import dev.muster.orchestrator.config.MusterConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+/**
+ * One orchestrator replica, started on a Vert.x instance the caller owns.
+ *
+ * <pre>{@code
+ * Orchestrator replica = Orchestrator.start(vertx, config, true).await();
+ * ...
+ * replica.stop().await();
+ * }</pre>
+ */
+public final class Orchestrator {
+  private final Vertx vertx;
+  private final Replica replica;
+  private final String deploymentId;
+
+  private Orchestrator(Vertx vertx, Replica replica, String deploymentId) {
+    this.vertx = vertx;
+    this.replica = replica;
+    this.deploymentId = deploymentId;
+  }
+
+  /** Deploys a replica; with {@code http} false it coordinates but serves nothing (the migrate command). */
+  public static Future<Orchestrator> start(Vertx vertx, MusterConfig config, boolean http) {
+    Replica replica = new Replica(config, http);
+    return vertx.deployVerticle(replica).map(id -> new Orchestrator(vertx, replica, id));
+  }
+
+  /** Stops this replica: its streams close and its locks are released. */
+  public Future<Void> stop() {
+    return vertx.undeploy(deploymentId);
+  }
+
+  /** The HTTP port actually bound (useful with port 0), or -1 without HTTP. */
+  public int port() {
+    return replica.port();
+  }
+
+  public MusterConfig config() {
+    return replica.config;
+  }
+
+  Replica replica() {
+    return replica;
+  }
+}

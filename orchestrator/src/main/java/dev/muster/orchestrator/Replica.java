@@ -1,0 +1,101 @@
+package dev.muster.orchestrator;
+
+import dev.muster.orchestrator.broadcast.Broadcaster;
+import dev.muster.orchestrator.config.DatabaseUrl;
+import dev.muster.orchestrator.config.MusterConfig;
+import dev.muster.orchestrator.coordinator.Coordinator;
+import dev.muster.orchestrator.db.Bootstrap;
+import dev.muster.orchestrator.events.EventStore;
+import dev.muster.orchestrator.http.HttpApi;
+import dev.muster.orchestrator.lock.SchemaLock;
+import dev.muster.orchestrator.runner.FlywayRunner;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The verticle behind {@link Orchestrator}: the event log and its broadcaster, the coordinator and (for
+ * {@code serve}) the HTTP API, all on one Vert.x context.
+ */
+final class Replica extends VerticleBase {
+
+  /** How long a stopping replica lets a run under way finish. */
+  static final Duration STOP_BOUND = Duration.ofSeconds(30);
+
+  final MusterConfig config;
+  private final boolean http;
+  private Pool pool;
+  private Broadcaster broadcaster;
+  private SchemaLock lock;
+  private Coordinator coordinator;
+  private HttpServer server;
+
+  Replica(MusterConfig config, boolean http) {
+    this.config = Objects.requireNonNull(config);
+    this.http = http;
+    Objects.requireNonNull(config.database(), "config.database(): start an embedded database first");
+  }
+
+  int port() {
+    return server == null ? -1 : server.actualPort();
+  }
+
+  /** For the migrate command, on this replica's context only. */
+  Coordinator coordinator() {
+    return coordinator;
+  }
+
+  Broadcaster broadcaster() {
+    return broadcaster;
+  }
+
+  @Override
+  public Future<?> start() {
+    PgConnectOptions options = connectOptions(config.database());
+    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(options).using(vertx).build();
+    EventStore store = new EventStore(pool);
+    broadcaster = new Broadcaster(vertx, options, pool, store, config.replicaId());
+    lock = new SchemaLock(vertx, options, config.replicaId());
+    FlywayRunner runner = new FlywayRunner(config.database(), config.migrations(), config.createSchemas());
+    coordinator = new Coordinator(vertx, config, store, broadcaster, lock, runner);
+    Future<?> started = Bootstrap.run(pool)
+        .compose(v -> broadcaster.start())
+        .compose(v -> coordinator.start());
+    if (!http) return started;
+    return started.compose(v -> vertx.createHttpServer(new HttpServerOptions()
+            .setMaxHeaderSize(16 * 1024)
+            .setMaxInitialLineLength(8 * 1024)
+            .setIdleTimeout(0))
+        .requestHandler(HttpApi.router(vertx, config, coordinator, broadcaster, pool))
+        .listen(config.httpPort())
+        .onSuccess(s -> server = s));
+  }
+
+  @Override
+  public Future<?> stop() {
+    // Services connected here move to another replica at once; a run under way may finish first.
+    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    return closed
+        .eventually(() -> coordinator == null ? Future.succeededFuture() : coordinator.stop(STOP_BOUND))
+        .eventually(() -> broadcaster == null ? Future.succeededFuture() : broadcaster.close())
+        .eventually(() -> lock == null ? Future.succeededFuture() : lock.close())
+        .eventually(() -> pool == null ? Future.succeededFuture() : pool.close());
+  }
+
+  static PgConnectOptions connectOptions(DatabaseUrl url) {
+    return new PgConnectOptions()
+        .setHost(url.host())
+        .setPort(url.port())
+        .setDatabase(url.database())
+        .setUser(url.user())
+        .setPassword(url.password())
+        .setReconnectAttempts(0);
+  }
+}

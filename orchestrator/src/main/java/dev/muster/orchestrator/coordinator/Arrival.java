@@ -1,0 +1,50 @@
+package dev.muster.orchestrator.coordinator;
+
+import dev.muster.orchestrator.events.Event;
+import java.time.Duration;
+import org.flywaydb.core.api.MigrationVersion;
+
+/**
+ * A service instance that announced it is starting and needs {@code schema} at {@code requiredVersion} or
+ * newer. Its event stream starts after {@code streamFrom} and ends with its {@link #isTerminal terminal} event.
+ *
+ * @param requiredVersion resolved: what the service asked for, or the latest available when it did not
+ *                        ask ({@code null} only when there are no migrations at all)
+ * @param seq             number of its {@code service.starting} event; for a resumed stream, the log
+ *                        position when it resumed
+ * @param streamFrom      its stream carries the schema's events after this number
+ */
+public record Arrival(String service, String instance, String schema, String requiredVersion, Duration timeout,
+    long seq, long streamFrom) {
+
+  /** The event after which this arrival's stream ends: the schema is ready for it, or failed, or it gave up. */
+  public boolean isTerminal(Event event) {
+    if (!schema.equals(event.schema())) return false;
+    switch (event.type()) {
+      case Event.SCHEMA_READY:
+        return satisfiedBy(event.version());
+      case Event.SCHEMA_FAILED:
+        return true;
+      case Event.SERVICE_RELEASED:
+      case Event.SERVICE_GAVE_UP:
+        return isOwn(event);
+      default:
+        return false;
+    }
+  }
+
+  public boolean isOwn(Event event) {
+    return instance.equals(event.instance()) && service.equals(event.json().getString("service"));
+  }
+
+  /** True when a schema at {@code version} (null: nothing applied) is new enough for this arrival. */
+  public boolean satisfiedBy(String version) {
+    if (requiredVersion == null) return true;
+    return version != null && compare(version, requiredVersion) >= 0;
+  }
+
+  /** Flyway's version order: {@code 1.10 > 1.9}, {@code 2 = 2.0}. */
+  public static int compare(String a, String b) {
+    return MigrationVersion.fromVersion(a).compareTo(MigrationVersion.fromVersion(b));
+  }
+}

@@ -1,0 +1,407 @@
+package dev.muster.orchestrator.coordinator;
+
+import dev.muster.orchestrator.broadcast.Broadcaster;
+import dev.muster.orchestrator.config.MusterConfig;
+import dev.muster.orchestrator.events.Event;
+import dev.muster.orchestrator.events.EventStore;
+import dev.muster.orchestrator.http.ApiException;
+import dev.muster.orchestrator.lock.SchemaLock;
+import dev.muster.orchestrator.runner.FlywayRunner;
+import dev.muster.orchestrator.runner.MigrationFailure;
+import dev.muster.orchestrator.runner.SchemaInfo;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs each schema's migrations once for the whole fleet and settles every waiter.
+ *
+ * <p>An arrival for a schema that is behind becomes a waiter and starts a run unless one is under way:
+ * try the schema's advisory lock; on success run Flyway on a worker thread and append its progress to the
+ * log; otherwise another replica is running it. Either way waiters are settled by the log's
+ * {@code schema.ready} / {@code schema.failed} events, which every replica receives, whoever ran. A holder
+ * that dies says nothing (PostgreSQL drops its lock silently), so a replica with waiters that hears nothing
+ * from the holder for {@link MusterConfig#takeoverCheck()} tries the lock again — non-blocking — and takes
+ * over when it gets it.
+ *
+ * <p>All state is confined to the context that called {@link #start}; every public method must be called there.
+ */
+public final class Coordinator {
+  private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
+
+  private final Vertx vertx;
+  private final MusterConfig config;
+  private final EventStore store;
+  private final Broadcaster broadcaster;
+  private final SchemaLock lock;
+  private final FlywayRunner runner;
+  private final Map<String, SchemaState> schemas = new TreeMap<>();
+  private final ArrayDeque<SchemaState> queued = new ArrayDeque<>();
+  private int running;
+  private boolean stopping;
+  private final Promise<Void> idle = Promise.promise();
+  private Runnable unsubscribe;
+
+  public Coordinator(Vertx vertx, MusterConfig config, EventStore store, Broadcaster broadcaster, SchemaLock lock,
+      FlywayRunner runner) {
+    this.vertx = vertx;
+    this.config = config;
+    this.store = store;
+    this.broadcaster = broadcaster;
+    this.lock = lock;
+    this.runner = runner;
+  }
+
+  /** Starts following the log. Schemas named literally in the configuration are loaded in the background. */
+  public Future<Void> start() {
+    unsubscribe = broadcaster.subscribe(this::onEvent);
+    for (String name : config.schemas().literals()) {
+      load(state(name)).onFailure(e -> log.warn("Could not read schema {}: {}", name, e.getMessage()));
+    }
+    return store.schemas().onSuccess(names -> names.stream()
+        .filter(n -> config.schemas().rejection(n) == null).forEach(this::state)).mapEmpty();
+  }
+
+  /**
+   * Stops starting runs and lets the ones under way finish, for at most {@code bound}: a run cut short
+   * would only be rolled back and run again by another replica.
+   */
+  public Future<Void> stop(Duration bound) {
+    stopping = true;
+    queued.clear();
+    schemas.values().forEach(s -> {
+      s.waiters.values().forEach(w -> vertx.cancelTimer(w.timer));
+      s.waiters.clear();
+      cancelTakeoverCheck(s);
+    });
+    Future<Void> drained = running == 0 ? Future.succeededFuture() : idle.future();
+    return drained.timeout(bound.toMillis(), TimeUnit.MILLISECONDS)
+        .recover(e -> {
+          log.warn("Stopping with {} run(s) still under way; PostgreSQL will roll them back", running);
+          return Future.succeededFuture();
+        })
+        .onComplete(ar -> {
+          if (unsubscribe != null) unsubscribe.run();
+        });
+  }
+
+  /**
+   * A service is starting. Completes with its arrival once it is on record (or, with {@code resumeAfter}
+   * not null, once a stream cut off earlier is resumed, without a second {@code service.starting}); fails
+   * with an {@link ApiException} when the service needs a version the migrations do not reach.
+   */
+  public Future<Arrival> arrive(String service, String instance, String schema, String requiredVersion,
+      Duration timeout, Long resumeAfter) {
+    SchemaState s = state(schema);
+    return load(s)
+        .compose(v -> requiredVersion != null && !reaches(s.latest, requiredVersion) ? reload(s) : Future.succeededFuture())
+        .compose(v -> {
+          if (requiredVersion != null && !reaches(s.latest, requiredVersion)) {
+            String end = s.latest == null ? "the orchestrator has no migrations for it" : "the orchestrator's migrations end at " + s.latest;
+            return Future.failedFuture(new ApiException(409, "version_skew",
+                service + " requires " + schema + " ≥ " + requiredVersion + "; " + end,
+                new JsonObject().put("schema", schema).put("requiredVersion", requiredVersion).put("latestVersion", s.latest)));
+          }
+          String required = requiredVersion != null ? requiredVersion : s.latest;
+          long position = broadcaster.lastSeq();
+          if (resumeAfter != null) {
+            return Future.succeededFuture(new Arrival(service, instance, schema, required, timeout, position,
+                Math.min(resumeAfter, position)));
+          }
+          return store.append(Event.of(Event.SERVICE_STARTING, schema).put("service", service).put("instance", instance)
+                  .put("requiredVersion", required).put("orchestrator", config.replicaId()))
+              .map(e -> new Arrival(service, instance, schema, required, timeout, e.seq(), position));
+        })
+        .onSuccess(arrival -> {
+          if (arrival.satisfiedBy(s.version)) {
+            release(s, new SchemaState.Waiter(arrival));
+          } else {
+            await(s, arrival);
+          }
+        });
+  }
+
+  /** The service went away (its stream closed) before it was settled: forget it, quietly. */
+  public void detach(Arrival arrival) {
+    SchemaState s = schemas.get(arrival.schema());
+    SchemaState.Waiter w = s == null ? null : s.waiters.remove(arrival);
+    if (w != null) vertx.cancelTimer(w.timer);
+  }
+
+  /** Every known schema's status, as {@code GET /api/v1/schemas} shows it. */
+  public JsonArray statuses() {
+    JsonArray all = new JsonArray();
+    schemas.values().forEach(s -> all.add(s.toJson()));
+    return all;
+  }
+
+  /** The schema's state as this replica knows it: unknown, pending, migrating, ready or failed. */
+  public String stateOf(String schema) {
+    SchemaState s = schemas.get(schema);
+    return s == null ? "unknown" : s.state;
+  }
+
+  /** One schema's status, read from Flyway first if this replica has not seen it yet. */
+  public Future<JsonObject> status(String schema) {
+    SchemaState s = state(schema);
+    return load(s).map(v -> s.toJson());
+  }
+
+  private SchemaState state(String schema) {
+    return schemas.computeIfAbsent(schema, SchemaState::new);
+  }
+
+  private Future<Void> load(SchemaState s) {
+    if (s.loaded == null || s.loaded.failed()) s.loaded = reload(s);
+    return s.loaded;
+  }
+
+  private Future<Void> reload(SchemaState s) {
+    return vertx.executeBlocking(() -> runner.info(s.name), false).map(info -> {
+      s.apply(info);
+      return null;
+    });
+  }
+
+  private void await(SchemaState s, Arrival arrival) {
+    SchemaState.Waiter w = new SchemaState.Waiter(arrival);
+    s.waiters.put(arrival, w);
+    if (arrival.timeout() != null) {
+      w.timer = vertx.setTimer(Math.max(1, arrival.timeout().toMillis()), id -> giveUp(s, arrival));
+    }
+    run(s);
+  }
+
+  private void giveUp(SchemaState s, Arrival arrival) {
+    SchemaState.Waiter w = s.waiters.remove(arrival);
+    if (w == null) return;
+    append(Event.of(Event.SERVICE_GAVE_UP, s.name).put("service", arrival.service()).put("instance", arrival.instance())
+        .put("requiredVersion", arrival.requiredVersion()).put("durationMs", w.waitedMs())
+        .put("orchestrator", config.replicaId()));
+  }
+
+  private void release(SchemaState s, SchemaState.Waiter w) {
+    vertx.cancelTimer(w.timer);
+    append(Event.of(Event.SERVICE_RELEASED, s.name).put("service", w.arrival.service())
+        .put("instance", w.arrival.instance()).put("version", s.version).put("durationMs", w.waitedMs())
+        .put("orchestrator", config.replicaId()));
+  }
+
+  /** Starts a run for {@code s} unless one is under way here, or this replica is at its parallel limit. */
+  private void run(SchemaState s) {
+    if (stopping || s.running || s.trying || s.waiters.isEmpty()) return;
+    if (running >= config.maxParallel()) {
+      if (!queued.contains(s)) queued.add(s);
+      return;
+    }
+    cancelTakeoverCheck(s);
+    s.trying = true;
+    lock.tryAcquire(s.name, this::lockLost).onComplete(ar -> {
+      s.trying = false;
+      if (ar.failed()) {
+        log.warn("Could not try the lock of schema {}: {}", s.name, ar.cause().getMessage());
+        scheduleTakeoverCheck(s);
+      } else if (ar.result() == null) {
+        scheduleTakeoverCheck(s); // another replica runs it; its events will settle our waiters
+      } else {
+        migrate(s, ar.result());
+      }
+    });
+  }
+
+  private void migrate(SchemaState s, SchemaLock.Held held) {
+    running++;
+    s.running = true;
+    long startedNanos = System.nanoTime();
+    // Re-read under the lock: the run we would start may just have been finished by another replica.
+    vertx.executeBlocking(() -> runner.info(s.name), false)
+        .compose(info -> {
+          s.apply(info);
+          if (info.upToDate()) {
+            s.state = "ready";
+            settleWaiters(s, Long.MAX_VALUE, true);
+            return Future.succeededFuture();
+          }
+          return append(Event.of(Event.SCHEMA_LOCK_ACQUIRED, s.name).put("orchestrator", config.replicaId())
+                  .put("version", info.current()).put("targetVersion", info.latest())
+                  .put("pending", info.pending().size()).put("lockSession", held.backendPid()))
+              .compose(v -> vertx.executeBlocking(() -> runFlyway(s.name), false))
+              .compose(outcome -> append(outcome.put("durationMs", (System.nanoTime() - startedNanos) / 1_000_000)))
+              .onSuccess(settled -> settle(s, settled));
+        })
+        .onFailure(e -> log.error("Run of schema {} ended abnormally", s.name, e))
+        .eventually(held::release)
+        .onComplete(ar -> {
+          running--;
+          s.running = false;
+          if (stopping && running == 0) idle.tryComplete();
+          // Waiters that came after the outcome join a new run (e.g. after a fix, a retry).
+          run(s);
+          SchemaState next = queued.poll();
+          if (next != null) run(next);
+        });
+  }
+
+  /** Runs Flyway on this worker thread; returns the outcome event's fields. Never throws. */
+  private JsonObject runFlyway(String schema) {
+    FlywayRunner.Progress progress = new FlywayRunner.Progress() {
+      @Override
+      public void started(String version, String description) {
+        appendBlocking(Event.of(Event.MIGRATION_STARTED, schema).put("version", version)
+            .put("description", description).put("orchestrator", config.replicaId()));
+      }
+
+      @Override
+      public void applied(String version, String description, long durationMs) {
+        appendBlocking(Event.of(Event.MIGRATION_APPLIED, schema).put("version", version)
+            .put("description", description).put("durationMs", durationMs).put("orchestrator", config.replicaId()));
+      }
+    };
+    try {
+      FlywayRunner.Result result = runner.migrate(schema, progress);
+      return Event.of(Event.SCHEMA_READY, schema).put("version", result.version())
+          .put("migrations", result.executed()).put("orchestrator", config.replicaId());
+    } catch (MigrationFailure f) {
+      log.warn("Migration of schema {} failed at {}: [{}] {}", schema, f.version(), f.sqlState(), f.getMessage());
+      return Event.of(Event.SCHEMA_FAILED, schema).put("version", f.version()).put("description", f.description())
+          .put("error", new JsonObject().put("sqlState", f.sqlState()).put("message", f.getMessage()))
+          .put("orchestrator", config.replicaId());
+    }
+  }
+
+  /** From the worker thread: progress events are written in order, before the migration goes on. */
+  private void appendBlocking(JsonObject fields) {
+    try {
+      store.append(fields).toCompletionStage().toCompletableFuture().get();
+    } catch (Exception e) {
+      log.warn("Could not record {} for schema {}: {}", fields.getString("type"), fields.getString("schema"), e.toString());
+    }
+  }
+
+  private Future<Event> append(JsonObject fields) {
+    return store.append(fields).onFailure(e -> log.warn("Could not record {} for schema {}: {}",
+        fields.getString("type"), fields.getString("schema"), e.getMessage()));
+  }
+
+  private void lockLost(String schema) {
+    log.warn("The lock session of schema {} closed during the run; Flyway's own lock still guards its history table",
+        schema);
+  }
+
+  /** Follows the log — this replica's events and every other's. */
+  private void onEvent(Event e) {
+    if (e.schema() == null || config.schemas().rejection(e.schema()) != null) return;
+    SchemaState s = state(e.schema());
+    JsonObject json = e.json();
+    switch (e.type()) {
+      case Event.SERVICE_STARTING:
+        s.fleetWaiting.put(json.getString("service") + "/" + e.instance(), json.getString("at"));
+        break;
+      case Event.SERVICE_RELEASED:
+      case Event.SERVICE_GAVE_UP:
+        s.fleetWaiting.remove(json.getString("service") + "/" + e.instance());
+        break;
+      case Event.SCHEMA_LOCK_ACQUIRED:
+        s.state = "migrating";
+        s.holder = e.orchestrator();
+        s.lastError = null;
+        heardFromHolder(s);
+        break;
+      case Event.MIGRATION_STARTED:
+        s.state = "migrating";
+        s.runningMigration = e.version();
+        heardFromHolder(s);
+        break;
+      case Event.MIGRATION_APPLIED:
+        s.applied(e.version());
+        s.runningMigration = null;
+        heardFromHolder(s);
+        break;
+      case Event.SCHEMA_READY:
+      case Event.SCHEMA_FAILED:
+        settle(s, e);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** A run's outcome: record it and settle the waiters that arrived before it. Idempotent. */
+  private void settle(SchemaState s, Event outcome) {
+    if (outcome.seq() <= s.settledSeq) return;
+    s.settledSeq = outcome.seq();
+    boolean ready = Event.SCHEMA_READY.equals(outcome.type());
+    JsonObject json = outcome.json();
+    if (ready) {
+      s.applied(outcome.version());
+      s.state = s.pending.isEmpty() ? "ready" : "pending";
+      s.lastError = null;
+    } else {
+      s.state = "failed";
+      s.lastError = json.getJsonObject("error", new JsonObject()).copy()
+          .put("version", json.getString("version")).put("description", json.getString("description"));
+    }
+    s.holder = null;
+    s.runningMigration = null;
+    s.lastRun = new JsonObject().put("at", json.getString("at")).put("durationMs", json.getLong("durationMs"))
+        .put("orchestrator", outcome.orchestrator()).put("outcome", ready ? "ready" : "failed");
+    s.fleetWaiting.clear();
+    cancelTakeoverCheck(s);
+    settleWaiters(s, outcome.seq(), ready);
+  }
+
+  /** Settles local waiters that arrived before event {@code beforeSeq}: released if ready for them, else dropped. */
+  private void settleWaiters(SchemaState s, long beforeSeq, boolean ready) {
+    List<SchemaState.Waiter> settled = new ArrayList<>();
+    s.waiters.values().removeIf(w -> {
+      if (w.arrival.seq() >= beforeSeq) return false;
+      if (ready && !w.arrival.satisfiedBy(s.version)) return false;
+      settled.add(w);
+      return true;
+    });
+    for (SchemaState.Waiter w : settled) {
+      if (ready) {
+        release(s, w);
+      } else {
+        vertx.cancelTimer(w.timer); // the failure event itself tells the waiter
+      }
+    }
+  }
+
+  /** The holder spoke: it lives. Restart the silence clock. */
+  private void heardFromHolder(SchemaState s) {
+    if (s.running) return;
+    cancelTakeoverCheck(s);
+    scheduleTakeoverCheck(s);
+  }
+
+  private void scheduleTakeoverCheck(SchemaState s) {
+    if (s.running || s.takeoverTimer >= 0 || s.waiters.isEmpty()) return;
+    s.takeoverTimer = vertx.setTimer(config.takeoverCheck().toMillis(), id -> {
+      s.takeoverTimer = -1;
+      run(s);
+    });
+  }
+
+  private void cancelTakeoverCheck(SchemaState s) {
+    if (s.takeoverTimer >= 0) {
+      vertx.cancelTimer(s.takeoverTimer);
+      s.takeoverTimer = -1;
+    }
+  }
+
+  private static boolean reaches(String latest, String required) {
+    return latest != null && Arrival.compare(latest, required) >= 0;
+  }
+}

@@ -1,0 +1,112 @@
+package dev.muster.orchestrator.events;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The append-only event log {@code muster.events}. Every append takes the next number from a one-row
+ * counter and sends its NOTIFY in the same statement, hence the same transaction: a reader sees an event
+ * in the table exactly when its notification is delivered, numbers have no gaps (a rolled-back append
+ * rolls the counter back too), and because the counter row stays locked until commit, events commit in
+ * the order of their numbers — so a reader that has seen {@code n} knows every event below {@code n}.
+ */
+public final class EventStore {
+
+  /** The NOTIFY channel of the contract. */
+  public static final String CHANNEL = "muster_events";
+  /** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; keep room for {@code seq} and {@code at}. */
+  static final int MAX_PAYLOAD_BYTES = 7000;
+
+  private static final String APPEND =
+      "WITH next AS (UPDATE muster.event_counter SET seq = seq + 1 RETURNING seq),"
+          + " appended AS (INSERT INTO muster.events (seq, type, schema_name, data)"
+          + "   SELECT seq, $1, $2, $3 FROM next RETURNING seq, at)"
+          + " SELECT (($3::jsonb) || jsonb_build_object('seq', seq, 'at', at))::text AS json,"
+          + "   pg_notify('" + CHANNEL + "', (($4::jsonb) || jsonb_build_object('seq', seq, 'at', at))::text)"
+          + " FROM appended";
+  private static final String SELECT_JSON = "SELECT (data || jsonb_build_object('seq', seq, 'at', at))::text AS json"
+      + " FROM muster.events";
+
+  private final Pool pool;
+
+  public EventStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** Appends an event (fields must include {@code type} and {@code schema}) and broadcasts it. */
+  public Future<Event> append(JsonObject fields) {
+    // JsonObject parameters go over the wire as jsonb; a String would become a JSON string value.
+    return pool.preparedQuery(APPEND)
+        .execute(Tuple.of(fields.getString("type"), fields.getString("schema"), fields, notifyPayload(fields)))
+        .map(rows -> Event.fromJson(new JsonObject(rows.iterator().next().getString("json"))));
+  }
+
+  /** Events after {@code seq}, oldest first, at most {@code limit}; only those of {@code schema} when not null. */
+  public Future<List<Event>> after(long seq, String schema, int limit) {
+    if (schema == null) {
+      return pool.preparedQuery(SELECT_JSON + " WHERE seq > $1 ORDER BY seq LIMIT $2")
+          .execute(Tuple.of(seq, limit)).map(EventStore::events);
+    }
+    return pool.preparedQuery(SELECT_JSON + " WHERE seq > $1 AND schema_name = $2 ORDER BY seq LIMIT $3")
+        .execute(Tuple.of(seq, schema, limit)).map(EventStore::events);
+  }
+
+  public Future<Event> get(long seq) {
+    return pool.preparedQuery(SELECT_JSON + " WHERE seq = $1").execute(Tuple.of(seq))
+        .map(rows -> rows.size() == 0 ? null : events(rows).get(0));
+  }
+
+  /** The number of the newest committed event (0 for an empty log). */
+  public Future<Long> lastSeq() {
+    return pool.query("SELECT seq FROM muster.event_counter").execute()
+        .map(rows -> rows.iterator().next().getLong("seq"));
+  }
+
+  /** Schemas that appear in the log, for status pages that should list schemas seen before a restart. */
+  public Future<List<String>> schemas() {
+    return pool.query("SELECT DISTINCT schema_name FROM muster.events WHERE schema_name IS NOT NULL").execute()
+        .map(rows -> {
+          List<String> names = new ArrayList<>();
+          for (Row row : rows) names.add(row.getString(0));
+          return names;
+        });
+  }
+
+  /**
+   * The NOTIFY copy of an event: whole when it fits, otherwise with its long texts cut and
+   * {@code "truncated": true}, so a receiver knows to read the whole event from the table.
+   */
+  static JsonObject notifyPayload(JsonObject fields) {
+    if (bytes(fields) <= MAX_PAYLOAD_BYTES) return fields;
+    JsonObject copy = fields.copy().put("truncated", true);
+    JsonObject error = copy.getJsonObject("error");
+    if (error != null) error.put("message", cut(error.getString("message"), 2000));
+    if (copy.getString("description") != null) copy.put("description", cut(copy.getString("description"), 500));
+    if (bytes(copy) <= MAX_PAYLOAD_BYTES) return copy;
+    // Still too long (huge identifiers elsewhere): the receiver only needs to know which event to read.
+    return new JsonObject().put("type", fields.getString("type")).put("schema", fields.getString("schema"))
+        .put("truncated", true);
+  }
+
+  private static int bytes(JsonObject json) {
+    return json.encode().getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  private static String cut(String s, int maxChars) {
+    if (s == null || s.length() <= maxChars) return s;
+    return s.substring(0, maxChars) + "…";
+  }
+
+  private static List<Event> events(RowSet<Row> rows) {
+    List<Event> events = new ArrayList<>(rows.size());
+    for (Row row : rows) events.add(Event.fromJson(new JsonObject(row.getString("json"))));
+    return events;
+  }
+}

@@ -1,0 +1,80 @@
+package dev.muster.orchestrator.http;
+
+import dev.muster.orchestrator.config.SchemaNames;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.regex.Pattern;
+
+/** The body of {@code POST /api/v1/arrivals}, checked field by field before anything else happens. */
+record ArrivalRequest(String service, String instance, String schema, String requiredVersion, Duration timeout) {
+
+  private static final Pattern SERVICE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+  private static final Pattern INSTANCE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}");
+  private static final Pattern VERSION = Pattern.compile("[0-9]{1,18}([._][0-9]{1,18}){0,7}");
+  static final long MAX_TIMEOUT_SECONDS = 86_400;
+
+  static ArrivalRequest parse(JsonObject body, SchemaNames allowed) {
+    String service = string(body, "service", true);
+    if (!SERVICE.matcher(service).matches()) {
+      throw invalid("service must be 1-63 characters of letters, digits, '_', '.', '-', starting with a letter or digit");
+    }
+    String instance = string(body, "instance", true);
+    if (!INSTANCE.matcher(instance).matches()) {
+      throw invalid("instance must be 1-128 characters of letters, digits, '_', '.', ':', '-', starting with a letter or digit");
+    }
+    String schema = string(body, "schema", false);
+    if (schema == null) schema = "public";
+    String invalidSchema = SchemaNames.invalid(schema);
+    if (invalidSchema != null) throw invalid(invalidSchema);
+    String rejection = allowed.rejection(schema);
+    if (rejection != null) throw new ApiException(403, "schema_not_allowed", rejection);
+    return new ArrivalRequest(service, instance, schema, version(body), timeout(body.getValue("timeoutSeconds")));
+  }
+
+  private static String version(JsonObject body) {
+    Object raw = body.getValue("requiredVersion");
+    if (raw == null) return null;
+    String text;
+    if (raw instanceof String) {
+      text = (String) raw;
+    } else if (raw instanceof Integer || raw instanceof Long) {
+      text = raw.toString();
+    } else {
+      throw invalid("requiredVersion must be a string such as \"4\" or \"1.2\"");
+    }
+    if (!VERSION.matcher(text).matches()) {
+      throw invalid("requiredVersion must be a Flyway version: digits separated by '.' or '_', such as \"4\" or \"1.2\"");
+    }
+    return text.replace('_', '.');
+  }
+
+  static Duration timeout(Object raw) {
+    if (raw == null) return null;
+    long seconds;
+    if (raw instanceof Integer || raw instanceof Long) {
+      seconds = ((Number) raw).longValue();
+    } else if (raw instanceof String && ((String) raw).matches("[0-9]{1,9}")) {
+      seconds = Long.parseLong((String) raw);
+    } else {
+      throw invalid("timeout must be a whole number of seconds");
+    }
+    if (seconds < 1 || seconds > MAX_TIMEOUT_SECONDS) {
+      throw invalid("timeout must be between 1 and " + MAX_TIMEOUT_SECONDS + " seconds, was " + seconds);
+    }
+    return Duration.ofSeconds(seconds);
+  }
+
+  private static String string(JsonObject body, String field, boolean required) {
+    Object value = body.getValue(field);
+    if (value == null) {
+      if (required) throw invalid(field + " is required");
+      return null;
+    }
+    if (!(value instanceof String)) throw invalid(field + " must be a string");
+    return (String) value;
+  }
+
+  private static ApiException invalid(String message) {
+    return new ApiException(400, "invalid_request", message);
+  }
+}

@@ -1,0 +1,109 @@
+package dev.muster.orchestrator.lock;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.function.Consumer;
+
+/**
+ * Per-schema session-level advisory locks, each held on a connection of its own.
+ *
+ * <p>Never a pooled connection: closing one only returns it to the pool, with the lock still held. And
+ * never a blocking {@code pg_advisory_lock}: a session waiting in it holds a snapshot that
+ * {@code CREATE INDEX CONCURRENTLY} in the holder's migration waits for, while it waits for the holder —
+ * a deadlock (flyway#1654, golang-migrate#960). Callers try, and try again when events say so.
+ *
+ * <p>One idle connection is kept for tries; when a try succeeds, that connection becomes the lock.
+ * Not thread-safe: use it from one Vert.x context.
+ */
+public final class SchemaLock {
+
+  private final Vertx vertx;
+  private final PgConnectOptions options;
+  private Future<PgConnection> spare;
+
+  public SchemaLock(Vertx vertx, PgConnectOptions options, String replicaId) {
+    this.vertx = vertx;
+    this.options = new PgConnectOptions(options)
+        .addProperty("application_name", applicationName(replicaId));
+  }
+
+  /** The {@code application_name} of lock connections, which status pages read back from {@code pg_stat_activity}. */
+  public static String applicationName(String replicaId) {
+    String name = "muster-lock:" + replicaId;
+    return name.length() > 63 ? name.substring(0, 63) : name;
+  }
+
+  /**
+   * Tries to take {@code schema}'s lock without waiting. Completes with the held lock, or {@code null} when
+   * another session holds it. Must be called on one context (the coordinator's).
+   *
+   * @param lost called if the lock's connection closes while held (the lock is then gone)
+   */
+  public Future<Held> tryAcquire(String schema, Consumer<String> lost) {
+    // Take the spare for this try alone: two tries sharing a session could both succeed on it.
+    Future<PgConnection> connection = spare != null ? spare : PgConnection.connect(vertx, options);
+    spare = null;
+    return connection.compose(conn -> conn
+        .preparedQuery("SELECT pg_try_advisory_lock($1, $2) AS locked")
+        .execute(Tuple.of(LockKeys.NAMESPACE, LockKeys.forSchema(schema)))
+        .compose(rows -> {
+          if (!rows.iterator().next().getBoolean("locked")) {
+            keepSpare(conn);
+            return Future.succeededFuture(null);
+          }
+          Held held = new Held(schema, conn);
+          conn.closeHandler(v -> {
+            if (!held.released) lost.accept(schema);
+          });
+          return Future.succeededFuture(held);
+        }, failure -> conn.close().transform(v -> Future.<Held>failedFuture(failure))));
+  }
+
+  private void keepSpare(PgConnection conn) {
+    if (spare == null) {
+      spare = Future.succeededFuture(conn);
+    } else {
+      conn.close();
+    }
+  }
+
+  public Future<Void> close() {
+    Future<PgConnection> s = spare;
+    spare = null;
+    return s == null ? Future.succeededFuture() : s.compose(PgConnection::close).otherwise((Void) null);
+  }
+
+  /** A lock this replica holds. {@link #release} unlocks it and closes its connection. */
+  public static final class Held {
+    private final String schema;
+    private final PgConnection connection;
+    private boolean released;
+
+    private Held(String schema, PgConnection connection) {
+      this.schema = schema;
+      this.connection = connection;
+    }
+
+    public String schema() {
+      return schema;
+    }
+
+    /** The lock session's backend pid, as {@code pg_locks} shows it. */
+    public int backendPid() {
+      return connection.processId();
+    }
+
+    public Future<Void> release() {
+      released = true;
+      // Closing the session releases the lock too; unlocking first makes the release explicit in the logs.
+      return connection.preparedQuery("SELECT pg_advisory_unlock($1, $2)")
+          .execute(Tuple.of(LockKeys.NAMESPACE, LockKeys.forSchema(schema)))
+          .<Void>mapEmpty()
+          .eventually(connection::close)
+          .otherwise((Void) null);
+    }
+  }
+}

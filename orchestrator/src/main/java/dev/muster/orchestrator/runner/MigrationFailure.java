@@ -1,0 +1,46 @@
+package dev.muster.orchestrator.runner;
+
+import java.sql.SQLException;
+
+/** A failed run: the database's SQLSTATE and message, and which migration was running. */
+public final class MigrationFailure extends Exception {
+  private final String sqlState;
+  private final String version;
+  private final String description;
+
+  MigrationFailure(Throwable cause, String version, String description) {
+    super(messageOf(cause), cause);
+    this.sqlState = sqlStateOf(cause);
+    this.version = version;
+    this.description = description;
+  }
+
+  /** The SQLSTATE (e.g. {@code 42P01}), or {@code null} when the failure did not come from the database. */
+  public String sqlState() {
+    return sqlState;
+  }
+
+  /** Version of the migration that failed, or {@code null} when no migration had started (e.g. validation). */
+  public String version() {
+    return version;
+  }
+
+  public String description() {
+    return description;
+  }
+
+  private static String sqlStateOf(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof SQLException && ((SQLException) c).getSQLState() != null) return ((SQLException) c).getSQLState();
+    }
+    return null;
+  }
+
+  /** The database's own words when there are some; Flyway's otherwise. */
+  private static String messageOf(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof SQLException && c.getMessage() != null) return c.getMessage();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+}

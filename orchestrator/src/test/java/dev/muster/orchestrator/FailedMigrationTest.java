@@ -1,0 +1,58 @@
+package dev.muster.orchestrator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.muster.client.MigrationFailedException;
+import dev.muster.client.MusterClient;
+import dev.muster.testing.PostgresExtension;
+import dev.muster.testing.TestDatabase;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(PostgresExtension.class)
+class FailedMigrationTest {
+
+  @Test
+  void everyWaiterGetsTheSqlErrorAndTheSchemaStaysAtItsLastGoodVersionUntilTheFileIsFixed(TestDatabase db,
+      @TempDir Path dir) throws Exception {
+    Migrations migrations = new Migrations(dir.resolve("migrations"))
+        .write("V1__accounts.sql", "CREATE TABLE accounts (id bigserial PRIMARY KEY);")
+        .write("V2__orders.sql", "CREATE TABLE orders (id bigserial PRIMARY KEY, account_id bigint REFERENCES accounts(id));")
+        .write("V3__broken.sql", "CREATE TABLE audit (id bigserial PRIMARY KEY);\nINSERT INTO no_such_table VALUES (1);");
+    try (Replicas replicas = Replicas.start(2, Replicas.config(db, migrations.dir()))) {
+      List<CompletableFuture<?>> waiters = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        waiters.add(client(replicas.urlsFrom(i % 2), "app-" + i).readyAsync());
+      }
+      for (CompletableFuture<?> waiter : waiters) {
+        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, waiter::get);
+        MigrationFailedException failed = assertInstanceOf(MigrationFailedException.class, e.getCause());
+        assertEquals("42P01", failed.sqlState());
+        assertTrue(failed.getMessage().contains("no_such_table"), failed.getMessage());
+        assertEquals(3, failed.exitCode());
+      }
+      assertEquals("2", db.query("SELECT max(version::int)::text AS v FROM public.flyway_schema_history").get(0).get("v"));
+      assertEquals(0, db.queryLong("SELECT count(*) FROM pg_tables WHERE tablename = 'audit'"), "V3 was rolled back whole");
+      assertEquals(1, db.queryLong("SELECT count(*) FROM muster.events WHERE type = 'schema.failed'"));
+      assertEquals("42P01", db.query("SELECT data->'error'->>'sqlState' AS s FROM muster.events WHERE type = 'schema.failed'")
+          .get(0).get("s"));
+
+      migrations.write("V3__broken.sql", "CREATE TABLE audit (id bigserial PRIMARY KEY);");
+      assertEquals("3", client(replicas.url(1), "app-after-fix").awaitReady().version());
+      assertEquals(1, db.queryLong("SELECT count(*) FROM pg_tables WHERE tablename = 'audit'"));
+    }
+  }
+
+  private static MusterClient client(String urls, String instance) {
+    return MusterClient.builder().url(urls).service("app").instance(instance).timeout(Duration.ofSeconds(30)).build();
+  }
+}

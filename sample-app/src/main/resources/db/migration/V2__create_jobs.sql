@@ -1,0 +1,7 @@
+CREATE TABLE jobs (
+  id          bigserial PRIMARY KEY,
+  kind        text NOT NULL,
+  payload     jsonb NOT NULL DEFAULT '{}',
+  enqueued_at timestamptz NOT NULL DEFAULT now(),
+  done_at     timestamptz
+);
