@@ -1,8 +1,11 @@
 package dev.muster.orchestrator;
 
 import dev.muster.orchestrator.config.MusterConfig;
+import dev.muster.orchestrator.events.Event;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 
 /**
  * One orchestrator replica, started on a Vert.x instance the caller owns.
@@ -40,11 +43,17 @@ public final class Orchestrator {
     return replica.port();
   }
 
+  /**
+   * Migrates {@code schema} as a deploy step would: under the same lock, joining a run under way on any
+   * replica. Completes with the outcome event ({@code schema.ready}, {@code service.released} when there was
+   * nothing to do, {@code schema.failed}, or {@code service.gave_up} after {@code timeout}).
+   */
+  public Future<JsonObject> migrate(String schema, Duration timeout) {
+    return replica.migrate(schema, timeout).map(Event::json);
+  }
+
   public MusterConfig config() {
     return replica.config;
   }
 
-  Replica replica() {
-    return replica;
-  }
 }

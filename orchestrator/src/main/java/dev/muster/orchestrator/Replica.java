@@ -5,11 +5,13 @@ import dev.muster.orchestrator.config.DatabaseUrl;
 import dev.muster.orchestrator.config.MusterConfig;
 import dev.muster.orchestrator.coordinator.Coordinator;
 import dev.muster.orchestrator.db.Bootstrap;
+import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.EventStore;
 import dev.muster.orchestrator.http.HttpApi;
 import dev.muster.orchestrator.lock.SchemaLock;
 import dev.muster.orchestrator.runner.FlywayRunner;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -47,13 +49,13 @@ final class Replica extends VerticleBase {
     return server == null ? -1 : server.actualPort();
   }
 
-  /** For the migrate command, on this replica's context only. */
-  Coordinator coordinator() {
-    return coordinator;
-  }
-
-  Broadcaster broadcaster() {
-    return broadcaster;
+  /** Arrives as the migrate command and completes with the arrival's terminal event. */
+  Future<Event> migrate(String schema, Duration timeout) {
+    Promise<Event> outcome = Promise.promise();
+    context.runOnContext(v -> coordinator.arrive("muster-migrate", config.replicaId(), schema, null, timeout, null)
+        .compose(arrival -> broadcaster.first(arrival.streamFrom(), schema, arrival::isTerminal))
+        .onComplete(outcome));
+    return outcome.future();
   }
 
   @Override

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,6 +108,16 @@ public final class Broadcaster {
       replay.cancelled = true;
       listeners.remove(replay);
     };
+  }
+
+  /** The first event after {@code afterSeq} of {@code schema} that {@code matches}; read back and then live. */
+  public Future<Event> first(long afterSeq, String schema, Predicate<Event> matches) {
+    Promise<Event> found = Promise.promise();
+    Runnable[] cancel = new Runnable[1];
+    cancel[0] = subscribe(afterSeq, schema, event -> {
+      if (matches.test(event) && found.tryComplete(event)) cancel[0].run(); // never called before subscribe returns
+    });
+    return found.future();
   }
 
   public Future<Void> close() {

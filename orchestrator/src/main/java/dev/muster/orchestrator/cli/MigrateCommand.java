@@ -1,0 +1,84 @@
+package dev.muster.orchestrator.cli;
+
+import dev.muster.orchestrator.Orchestrator;
+import dev.muster.orchestrator.config.MusterConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "migrate", mixinStandardHelpOptions = true,
+    description = {"Migrate schemas once, as a deploy step, under the same per-schema locks as serve: safe while "
+        + "serve runs elsewhere (a run under way there is joined, not repeated).",
+        "Exit 0 when every schema is ready, 3 when a migration failed, 4 on timeout, 2 on bad usage."})
+public final class MigrateCommand implements Callable<Integer> {
+  @Mixin
+  Settings settings;
+
+  @Mixin
+  SchemaSelection selection;
+
+  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "3600",
+      description = "how long to wait for each schema (default ${DEFAULT-VALUE})")
+  long timeoutSeconds;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    if (timeoutSeconds < 1) throw new IllegalArgumentException("--timeout must be at least 1 second");
+    PrintWriter out = spec.commandLine().getOut();
+    try (Database database = Database.open(settings.config())) {
+      MusterConfig config = database.config;
+      List<String> schemas = selection.resolve(config);
+      Vertx vertx = Vertx.vertx();
+      try {
+        Orchestrator orchestrator = Orchestrator.start(vertx, config, false).await();
+        List<Future<JsonObject>> outcomes = new ArrayList<>();
+        for (String schema : schemas) outcomes.add(orchestrator.migrate(schema, Duration.ofSeconds(timeoutSeconds)));
+        int exit = ExitCodes.OK;
+        for (int i = 0; i < schemas.size(); i++) {
+          JsonObject outcome = outcomes.get(i).await();
+          out.println(describe(schemas.get(i), outcome));
+          exit = Math.max(exit, exitCode(outcome));
+        }
+        orchestrator.stop().await();
+        return exit;
+      } finally {
+        vertx.close().await();
+      }
+    }
+  }
+
+  static String describe(String schema, JsonObject outcome) {
+    switch (outcome.getString("type")) {
+      case "schema.failed":
+        JsonObject error = outcome.getJsonObject("error", new JsonObject());
+        return schema + ": FAILED at V" + outcome.getString("version") + " " + outcome.getString("description", "")
+            + " [" + error.getString("sqlState") + "] " + error.getString("message");
+      case "service.gave_up":
+        return schema + ": gave up waiting after " + outcome.getLong("durationMs") + " ms";
+      default:
+        String version = outcome.getString("version");
+        return schema + ": ready at " + (version == null ? "no version (no migrations)" : "version " + version);
+    }
+  }
+
+  static int exitCode(JsonObject outcome) {
+    switch (outcome.getString("type")) {
+      case "schema.failed": return ExitCodes.MIGRATION_FAILED;
+      case "service.gave_up": return ExitCodes.TIMED_OUT;
+      default: return ExitCodes.OK;
+    }
+  }
+}
