@@ -225,9 +225,15 @@ public final class Coordinator {
     s.running = true;
     long startedNanos = System.nanoTime();
     // Re-read under the lock: the run we would start may just have been finished by another replica.
-    vertx.executeBlocking(() -> runner.info(s.name), false)
-        .compose(info -> {
+    // An index build a dead holder left half done is dropped first, so its migration can run again.
+    vertx.executeBlocking(() -> new Prepared(runner.dropInterruptedIndexes(s.name), runner.info(s.name)), false)
+        .compose(prepared -> {
+          SchemaInfo info = prepared.info;
           s.apply(info);
+          if (!prepared.recovered.isEmpty()) {
+            log.warn("Schema {}: dropped {} left INVALID by an interrupted CREATE INDEX CONCURRENTLY", s.name,
+                prepared.recovered);
+          }
           if (info.upToDate()) {
             s.state = "ready";
             settleWaiters(s, Long.MAX_VALUE, true);
@@ -235,7 +241,8 @@ public final class Coordinator {
           }
           return append(Event.of(Event.SCHEMA_LOCK_ACQUIRED, s.name).put("orchestrator", config.replicaId())
                   .put("version", info.current()).put("targetVersion", info.latest())
-                  .put("pending", info.pending().size()).put("lockSession", held.backendPid()))
+                  .put("pending", info.pending().size()).put("lockSession", held.backendPid())
+                  .put("droppedInvalidIndexes", prepared.recovered.isEmpty() ? null : new JsonArray(prepared.recovered)))
               .compose(v -> vertx.executeBlocking(() -> runFlyway(s.name), false))
               .compose(outcome -> append(outcome.put("durationMs", (System.nanoTime() - startedNanos) / 1_000_000)))
               .onSuccess(settled -> settle(s, settled));
@@ -400,6 +407,9 @@ public final class Coordinator {
       s.takeoverTimer = -1;
     }
   }
+
+  /** What a run finds under the lock before it starts. */
+  private record Prepared(List<String> recovered, SchemaInfo info) {}
 
   private static boolean reaches(String latest, String required) {
     return latest != null && Arrival.compare(latest, required) >= 0;
