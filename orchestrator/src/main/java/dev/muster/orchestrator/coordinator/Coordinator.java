@@ -209,8 +209,11 @@ public final class Coordinator {
     s.trying = true;
     lock.tryAcquire(s.name, this::lockLost).onComplete(ar -> {
       s.trying = false;
+      if (ar.succeeded()) s.lockUnreachable = false;
       if (ar.failed()) {
-        log.warn("Could not try the lock of schema {}: {}", s.name, ar.cause().getMessage());
+        // Said once per outage, not at every retry.
+        if (!s.lockUnreachable) log.warn("Could not try the lock of schema {}: {}", s.name, ar.cause().getMessage());
+        s.lockUnreachable = true;
         scheduleTakeoverCheck(s);
       } else if (ar.result() == null) {
         scheduleTakeoverCheck(s); // another replica runs it; its events will settle our waiters
@@ -247,7 +250,14 @@ public final class Coordinator {
               .compose(outcome -> append(outcome.put("durationMs", (System.nanoTime() - startedNanos) / 1_000_000)))
               .onSuccess(settled -> settle(s, settled));
         })
-        .onFailure(e -> log.error("Run of schema {} ended abnormally", s.name, e))
+        .onFailure(e -> {
+          if (e instanceof RunInterrupted) {
+            log.warn("Run of schema {} interrupted: the database went away ({}); it runs again when the database is back",
+                s.name, e.getCause().getMessage());
+          } else {
+            log.error("Run of schema {} ended abnormally", s.name, e);
+          }
+        })
         .eventually(held::release)
         .onComplete(ar -> {
           running--;
@@ -260,7 +270,7 @@ public final class Coordinator {
         });
   }
 
-  /** Runs Flyway on this worker thread; returns the outcome event's fields. Never throws. */
+  /** Runs Flyway on this worker thread; returns the outcome event's fields, or throws {@link RunInterrupted}. */
   private JsonObject runFlyway(String schema) {
     FlywayRunner.Progress progress = new FlywayRunner.Progress() {
       @Override
@@ -280,6 +290,7 @@ public final class Coordinator {
       return Event.of(Event.SCHEMA_READY, schema).put("version", result.version())
           .put("migrations", result.executed()).put("orchestrator", config.replicaId());
     } catch (MigrationFailure f) {
+      if (f.connectionLost()) throw new RunInterrupted(f); // not the migration's fault: run it again later
       log.warn("Migration of schema {} failed at {}: [{}] {}", schema, f.version(), f.sqlState(), f.getMessage());
       return Event.of(Event.SCHEMA_FAILED, schema).put("version", f.version()).put("description", f.description())
           .put("error", new JsonObject().put("sqlState", f.sqlState()).put("message", f.getMessage()))
@@ -405,6 +416,13 @@ public final class Coordinator {
     if (s.takeoverTimer >= 0) {
       vertx.cancelTimer(s.takeoverTimer);
       s.takeoverTimer = -1;
+    }
+  }
+
+  /** The database went away under a run; its waiters stay, and the run is tried again. */
+  private static final class RunInterrupted extends RuntimeException {
+    RunInterrupted(MigrationFailure cause) {
+      super(cause.getMessage(), cause);
     }
   }
 

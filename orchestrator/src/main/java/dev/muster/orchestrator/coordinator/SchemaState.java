@@ -25,6 +25,7 @@ final class SchemaState {
 
   boolean running;
   boolean trying;
+  boolean lockUnreachable;
   /** Number of the last outcome event taken into account. */
   long settledSeq;
   long takeoverTimer = -1;

@@ -20,6 +20,14 @@ public final class MigrationFailure extends Exception {
     return sqlState;
   }
 
+  /**
+   * True when the database went away under the run (SQLSTATE class 08, or 57P01-03 for a server shutting
+   * down): nothing is wrong with the migration, and PostgreSQL rolled back what was under way. Retry it.
+   */
+  public boolean connectionLost() {
+    return sqlState != null && (sqlState.startsWith("08") || sqlState.startsWith("57P0"));
+  }
+
   /** Version of the migration that failed, or {@code null} when no migration had started (e.g. validation). */
   public String version() {
     return version;
