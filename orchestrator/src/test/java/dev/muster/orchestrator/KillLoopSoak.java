@@ -43,7 +43,7 @@ class KillLoopSoak {
       Migrations migrations = new Migrations(dir);
       for (int v = 1; v <= 6; v++) {
         migrations.write("V" + v + "__step.sql", "CREATE TABLE step_" + v + " (id int);\nSELECT pg_sleep(0."
-            + (1 + random.nextInt(4)) + ");");
+            + (2 + random.nextInt(4)) + ");");
       }
       try (OrchestratorProcess a = OrchestratorProcess.start("replica-a", db.url(), dir, Map.of());
           OrchestratorProcess b = OrchestratorProcess.start("replica-b", db.url(), dir, Map.of())) {
@@ -53,10 +53,10 @@ class KillLoopSoak {
           waiters.add(MusterClient.builder().url(urls).service("app").instance("app-" + i)
               .timeout(Duration.ofSeconds(60)).build().readyAsync());
         }
-        Thread.sleep(random.nextInt(1500)); // the random kill point is the point of this loop
-        String holder = db.query("SELECT coalesce(max(a.application_name), '') AS h FROM pg_locks l"
-            + " JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND l.classid = 1297437524"
-            + " AND a.datname = current_database()").get(0).get("h").toString();
+        // A random point of the run: from when a replica holds the lock, up to about the run's length.
+        for (int i = 0; i < 200 && holder(db).isEmpty(); i++) Thread.sleep(10);
+        Thread.sleep(random.nextInt(2500));
+        String holder = holder(db);
         OrchestratorProcess victim = holder.endsWith(a.name()) ? a : holder.endsWith(b.name()) ? b
             : random.nextBoolean() ? a : b;
         if (!holder.isEmpty()) killedHolder++;
@@ -83,5 +83,11 @@ class KillLoopSoak {
         kills, killedHolder, duplicates, stuck);
     assertEquals(0, duplicates);
     assertEquals(0, stuck);
+  }
+
+  private static String holder(TestDatabase db) {
+    return db.query("SELECT coalesce(max(a.application_name), '') AS h FROM pg_locks l"
+        + " JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND l.classid = 1297437524"
+        + " AND l.granted AND a.datname = current_database()").get(0).get("h").toString();
   }
 }

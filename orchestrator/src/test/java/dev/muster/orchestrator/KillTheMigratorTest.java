@@ -49,6 +49,9 @@ class KillTheMigratorTest {
         assertNotNull(holder);
         OrchestratorProcess migrator = holder.equals(a.name()) ? a : b;
         OrchestratorProcess survivor = migrator == a ? b : a;
+        assertEquals("muster-lock:" + migrator.name(), db.query("SELECT a.application_name AS n FROM pg_locks l"
+            + " JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND l.classid = 1297437524"
+            + " AND l.granted AND a.datname = current_database()").get(0).get("n"), "pg_locks names the holder");
         long killedAt = System.currentTimeMillis();
         migrator.kill();
 
