@@ -14,6 +14,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -280,8 +282,10 @@ public final class Coordinator {
       }
 
       @Override
-      public void applied(String version, String description, long durationMs) {
-        appendBlocking(Event.of(Event.MIGRATION_APPLIED, schema).put("version", version)
+      public void applied(Connection migration, String version, String description, long durationMs)
+          throws SQLException {
+        // In the migration's own transaction: a crash before its commit leaves no 'applied' behind.
+        EventStore.append(migration, Event.of(Event.MIGRATION_APPLIED, schema).put("version", version)
             .put("description", description).put("durationMs", durationMs).put("orchestrator", config.replicaId()));
       }
     };

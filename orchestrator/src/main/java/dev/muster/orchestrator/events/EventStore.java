@@ -7,6 +7,9 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,13 +27,9 @@ public final class EventStore {
   /** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; keep room for {@code seq} and {@code at}. */
   static final int MAX_PAYLOAD_BYTES = 7000;
 
-  private static final String APPEND =
-      "WITH next AS (UPDATE muster.event_counter SET seq = seq + 1 RETURNING seq),"
-          + " appended AS (INSERT INTO muster.events (seq, type, schema_name, data)"
-          + "   SELECT seq, $1, $2, $3 FROM next RETURNING seq, at)"
-          + " SELECT (($3::jsonb) || jsonb_build_object('seq', seq, 'at', at))::text AS json,"
-          + "   pg_notify('" + CHANNEL + "', (($4::jsonb) || jsonb_build_object('seq', seq, 'at', at))::text)"
-          + " FROM appended";
+  /** Parameters: type, schema, the event's fields, their NOTIFY copy. */
+  private static final String APPEND = appendSql("$1", "$2", "$3", "$4");
+  private static final String APPEND_JDBC = appendSql("?", "?", "?::jsonb", "?::jsonb");
   private static final String SELECT_JSON = "SELECT (data || jsonb_build_object('seq', seq, 'at', at))::text AS json"
       + " FROM muster.events";
 
@@ -46,6 +45,30 @@ public final class EventStore {
     return pool.preparedQuery(APPEND)
         .execute(Tuple.of(fields.getString("type"), fields.getString("schema"), fields, notifyPayload(fields)))
         .map(rows -> Event.fromJson(new JsonObject(rows.iterator().next().getString("json"))));
+  }
+
+  /**
+   * Appends an event on a JDBC connection, in that connection's transaction: the event and its NOTIFY exist
+   * only if that transaction commits. The runner uses it to tie {@code migration.applied} to the migration's
+   * own commit, so a migration rolled back by a crash never appears applied.
+   */
+  public static void append(Connection connection, JsonObject fields) throws SQLException {
+    try (PreparedStatement st = connection.prepareStatement(APPEND_JDBC)) {
+      st.setString(1, fields.getString("type"));
+      st.setString(2, fields.getString("schema"));
+      st.setString(3, fields.encode());
+      st.setString(4, notifyPayload(fields).encode());
+      st.executeQuery().close();
+    }
+  }
+
+  private static String appendSql(String type, String schema, String data, String payload) {
+    return "WITH next AS (UPDATE muster.event_counter SET seq = seq + 1 RETURNING seq),"
+        + " appended AS (INSERT INTO muster.events (seq, type, schema_name, data)"
+        + "   SELECT seq, " + type + ", " + schema + ", " + data + " FROM next RETURNING seq, at, data)"
+        + " SELECT (data || jsonb_build_object('seq', seq, 'at', at))::text AS json,"
+        + "   pg_notify('" + CHANNEL + "', ((" + payload + ") || jsonb_build_object('seq', seq, 'at', at))::text)"
+        + " FROM appended";
   }
 
   /** Events after {@code seq}, oldest first, at most {@code limit}; only those of {@code schema} when not null. */

@@ -29,7 +29,11 @@ public final class FlywayRunner {
   public interface Progress {
     void started(String version, String description);
 
-    void applied(String version, String description, long durationMs);
+    /**
+     * The migration succeeded; {@code migration} is its connection, still inside its transaction when it
+     * has one, so what is written there commits with the migration or not at all.
+     */
+    void applied(Connection migration, String version, String description, long durationMs) throws SQLException;
   }
 
   /** The outcome of a successful run. */
@@ -194,7 +198,7 @@ public final class FlywayRunner {
 
     @Override
     public boolean canHandleInTransaction(Event event, Context context) {
-      return true; // it never touches the migration's connection
+      return true; // it writes an event in the migration's transaction on purpose
     }
 
     @Override
@@ -207,7 +211,12 @@ public final class FlywayRunner {
         startedNanos = System.nanoTime();
         progress.started(version, m.getDescription());
       } else {
-        progress.applied(version, m.getDescription(), (System.nanoTime() - startedNanos) / 1_000_000);
+        try {
+          progress.applied(context.getConnection(), version, m.getDescription(),
+              (System.nanoTime() - startedNanos) / 1_000_000);
+        } catch (SQLException e) {
+          throw new IllegalStateException("could not record migration " + version + ": " + e.getMessage(), e);
+        }
       }
     }
 
