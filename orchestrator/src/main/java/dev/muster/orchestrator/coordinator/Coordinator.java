@@ -65,14 +65,22 @@ public final class Coordinator {
     this.runner = runner;
   }
 
-  /** Starts following the log. Schemas named literally in the configuration are loaded in the background. */
+  /** Starts following the log. Known schemas (named in the configuration, or in the log) load in the background. */
   public Future<Void> start() {
     unsubscribe = broadcaster.subscribe(this::onEvent);
     for (String name : config.schemas().literals()) {
       load(state(name)).onFailure(e -> log.warn("Could not read schema {}: {}", name, e.getMessage()));
     }
-    return store.schemas().onSuccess(names -> names.stream()
-        .filter(n -> config.schemas().rejection(n) == null).forEach(this::state)).mapEmpty();
+    return store.schemas().onSuccess(names -> {
+      // Schemas seen before this replica started are read in the background, one at a time, so status pages
+      // show them at once and hundreds of tenants don't crowd the worker threads.
+      Future<Void> chain = Future.succeededFuture();
+      for (String name : names) {
+        if (config.schemas().rejection(name) != null) continue;
+        SchemaState s = state(name);
+        chain = chain.eventually(() -> load(s).otherwise((Void) null));
+      }
+    }).mapEmpty();
   }
 
   /**
