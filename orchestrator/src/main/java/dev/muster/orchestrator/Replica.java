@@ -14,7 +14,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -71,13 +70,12 @@ final class Replica extends VerticleBase {
         .compose(v -> broadcaster.start())
         .compose(v -> coordinator.start());
     if (!http) return started;
-    return started.compose(v -> vertx.createHttpServer(new HttpServerOptions()
-            .setMaxHeaderSize(16 * 1024)
-            .setMaxInitialLineLength(8 * 1024)
-            .setIdleTimeout(0))
-        .requestHandler(HttpApi.router(vertx, config, coordinator, broadcaster, pool))
-        .listen(config.httpPort())
-        .onSuccess(s -> server = s));
+    return started.compose(v -> {
+      HttpApi api = HttpApi.create(vertx, config, coordinator, broadcaster, pool);
+      return api.configure(vertx.createHttpServer(api.serverOptions()))
+          .listen(config.httpPort())
+          .onSuccess(s -> server = s);
+    });
   }
 
   @Override

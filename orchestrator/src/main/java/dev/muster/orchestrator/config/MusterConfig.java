@@ -26,6 +26,16 @@ import java.util.stream.Collectors;
  * @param takeoverCheck    how long a replica with waiters lets a foreign lock holder be silent before it
  *                         checks, with a non-blocking try, whether the holder is gone
  * @param dataDirectory    where the embedded PostgreSQL keeps its data
+ * @param readToken        bearer token for reads ({@code /api/v1/schemas}, {@code /api/v1/events}, {@code /metrics}),
+ *                         or {@code null}: reads are open. The write token is accepted for reads too.
+ * @param maxBodyBytes     largest request body accepted; a longer one gets {@code 413}
+ * @param maxHeaderBytes   largest request head (all header lines together); a longer one gets {@code 431}
+ * @param maxStreams       requests held open at once on this replica (event streams and {@code ?wait=true});
+ *                         one more gets {@code 503}
+ * @param maxStreamsPerClient the same, per remote IP address; one more gets {@code 429}
+ * @param streamIdleTimeout how long a held stream may have data waiting for a client that takes none before it
+ *                         is closed (the client resumes with {@code Last-Event-ID}); also how long a request
+ *                         body may take to arrive ({@code 408} after it)
  */
 public record MusterConfig(
     DatabaseUrl database,
@@ -38,12 +48,23 @@ public record MusterConfig(
     String replicaId,
     Duration heartbeat,
     Duration takeoverCheck,
-    Path dataDirectory) {
+    Path dataDirectory,
+    String readToken,
+    int maxBodyBytes,
+    int maxHeaderBytes,
+    int maxStreams,
+    int maxStreamsPerClient,
+    Duration streamIdleTimeout) {
 
   public static final List<String> DEFAULT_MIGRATIONS = List.of("filesystem:migrations");
   public static final String DEFAULT_SCHEMAS = "public";
   public static final int DEFAULT_HTTP_PORT = 8080;
   public static final int DEFAULT_MAX_PARALLEL = 4;
+  public static final int DEFAULT_MAX_BODY_BYTES = 16 * 1024;
+  public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+  public static final int DEFAULT_MAX_STREAMS = 4096;
+  public static final int DEFAULT_MAX_STREAMS_PER_CLIENT = 256;
+  public static final Duration DEFAULT_STREAM_IDLE_TIMEOUT = Duration.ofSeconds(60);
 
   public MusterConfig {
     migrations = List.copyOf(migrations);
@@ -60,13 +81,20 @@ public record MusterConfig(
     requirePositive(heartbeat, "heartbeat");
     requirePositive(takeoverCheck, "takeover check interval");
     Objects.requireNonNull(dataDirectory, "dataDirectory");
+    if (readToken != null && readToken.isEmpty()) readToken = null;
+    requireBetween(maxBodyBytes, 1024, 16 * 1024 * 1024, "MUSTER_MAX_BODY_BYTES");
+    requireBetween(maxHeaderBytes, 1024, 1024 * 1024, "MUSTER_MAX_HEADER_BYTES");
+    requireBetween(maxStreams, 1, 1_000_000, "MUSTER_MAX_STREAMS");
+    requireBetween(maxStreamsPerClient, 1, 1_000_000, "MUSTER_MAX_STREAMS_PER_CLIENT");
+    requirePositive(streamIdleTimeout, "MUSTER_STREAM_IDLE_TIMEOUT");
   }
 
   /** Everything at its default: embedded database, {@code filesystem:migrations}, schema {@code public}. */
   public static MusterConfig defaults() {
     return new MusterConfig(null, DEFAULT_MIGRATIONS, SchemaNames.parse(DEFAULT_SCHEMAS), DEFAULT_HTTP_PORT, null,
         DEFAULT_MAX_PARALLEL, false, defaultReplicaId(), Duration.ofSeconds(10), Duration.ofMillis(500),
-        Path.of(".muster"));
+        Path.of(".muster"), null, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_STREAMS,
+        DEFAULT_MAX_STREAMS_PER_CLIENT, DEFAULT_STREAM_IDLE_TIMEOUT);
   }
 
   /** Reads the contract's variables; unset ones keep their defaults. Throws naming the bad variable. */
@@ -86,7 +114,13 @@ public record MusterConfig(
         intVar(env, "MUSTER_MAX_PARALLEL", c.maxParallel),
         boolVar(env, "MUSTER_CREATE_SCHEMAS", c.createSchemas),
         env.getOrDefault("MUSTER_REPLICA", c.replicaId),
-        c.heartbeat, c.takeoverCheck, c.dataDirectory);
+        c.heartbeat, c.takeoverCheck, c.dataDirectory,
+        env.get("MUSTER_READ_TOKEN"),
+        intVar(env, "MUSTER_MAX_BODY_BYTES", c.maxBodyBytes),
+        intVar(env, "MUSTER_MAX_HEADER_BYTES", c.maxHeaderBytes),
+        intVar(env, "MUSTER_MAX_STREAMS", c.maxStreams),
+        intVar(env, "MUSTER_MAX_STREAMS_PER_CLIENT", c.maxStreamsPerClient),
+        secondsVar(env, "MUSTER_STREAM_IDLE_TIMEOUT", c.streamIdleTimeout));
   }
 
   public Builder toBuilder() {
@@ -106,6 +140,12 @@ public record MusterConfig(
     private Duration heartbeat;
     private Duration takeoverCheck;
     private Path dataDirectory;
+    private String readToken;
+    private int maxBodyBytes;
+    private int maxHeaderBytes;
+    private int maxStreams;
+    private int maxStreamsPerClient;
+    private Duration streamIdleTimeout;
 
     private Builder(MusterConfig c) {
       database = c.database;
@@ -119,6 +159,12 @@ public record MusterConfig(
       heartbeat = c.heartbeat;
       takeoverCheck = c.takeoverCheck;
       dataDirectory = c.dataDirectory;
+      readToken = c.readToken;
+      maxBodyBytes = c.maxBodyBytes;
+      maxHeaderBytes = c.maxHeaderBytes;
+      maxStreams = c.maxStreams;
+      maxStreamsPerClient = c.maxStreamsPerClient;
+      streamIdleTimeout = c.streamIdleTimeout;
     }
 
     public Builder database(DatabaseUrl v) { database = v; return this; }
@@ -132,10 +178,17 @@ public record MusterConfig(
     public Builder heartbeat(Duration v) { heartbeat = v; return this; }
     public Builder takeoverCheck(Duration v) { takeoverCheck = v; return this; }
     public Builder dataDirectory(Path v) { dataDirectory = v; return this; }
+    public Builder readToken(String v) { readToken = v; return this; }
+    public Builder maxBodyBytes(int v) { maxBodyBytes = v; return this; }
+    public Builder maxHeaderBytes(int v) { maxHeaderBytes = v; return this; }
+    public Builder maxStreams(int v) { maxStreams = v; return this; }
+    public Builder maxStreamsPerClient(int v) { maxStreamsPerClient = v; return this; }
+    public Builder streamIdleTimeout(Duration v) { streamIdleTimeout = v; return this; }
 
     public MusterConfig build() {
       return new MusterConfig(database, migrations, schemas, httpPort, token, maxParallel, createSchemas, replicaId,
-          heartbeat, takeoverCheck, dataDirectory);
+          heartbeat, takeoverCheck, dataDirectory, readToken, maxBodyBytes, maxHeaderBytes, maxStreams,
+          maxStreamsPerClient, streamIdleTimeout);
     }
   }
 
@@ -143,7 +196,10 @@ public record MusterConfig(
   public String toString() {
     return "database=" + (database == null ? "embedded" : database) + " migrations=" + migrations + " schemas="
         + schemas + " httpPort=" + httpPort + " token=" + (token == null ? "unset" : "set") + " maxParallel="
-        + maxParallel + " createSchemas=" + createSchemas + " replica=" + replicaId;
+        + maxParallel + " createSchemas=" + createSchemas + " replica=" + replicaId + " readToken="
+        + (readToken == null ? "unset" : "set") + " maxBodyBytes=" + maxBodyBytes + " maxHeaderBytes=" + maxHeaderBytes
+        + " maxStreams=" + maxStreams + " maxStreamsPerClient=" + maxStreamsPerClient + " streamIdleTimeout="
+        + streamIdleTimeout.toSeconds() + "s";
   }
 
   public static List<String> csv(String value) {
@@ -168,6 +224,27 @@ public record MusterConfig(
       case "true": case "1": case "yes": return true;
       case "false": case "0": case "no": return false;
       default: throw new IllegalArgumentException(name + " must be true or false, was '" + value + "'");
+    }
+  }
+
+  private static Duration secondsVar(Map<String, String> env, String name, Duration fallback) {
+    String value = env.get(name);
+    if (value == null || value.isBlank()) return fallback;
+    long seconds;
+    try {
+      seconds = Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + " must be a whole number of seconds, was '" + value + "'");
+    }
+    if (seconds < 1 || seconds > 86_400) {
+      throw new IllegalArgumentException(name + " must be between 1 and 86400 seconds, was " + seconds);
+    }
+    return Duration.ofSeconds(seconds);
+  }
+
+  private static void requireBetween(int value, int min, int max, String name) {
+    if (value < min || value > max) {
+      throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", was " + value);
     }
   }
 

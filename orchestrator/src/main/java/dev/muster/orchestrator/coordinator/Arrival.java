@@ -24,13 +24,22 @@ public record Arrival(String service, String instance, String schema, String req
       case Event.SCHEMA_READY:
         return satisfiedBy(event.version());
       case Event.SCHEMA_FAILED:
-        return true;
+        // A run that failed past the version this arrival needs does not fail it: it is released.
+        return !satisfiedBy(event.json().getString("schemaVersion"));
       case Event.SERVICE_RELEASED:
       case Event.SERVICE_GAVE_UP:
         return isOwn(event);
       default:
         return false;
     }
+  }
+
+  /**
+   * Whether this arrival's stream carries {@code event}: all of its schema's events, except a failure that
+   * does not concern it (the schema already reached its version), which clients would take as their own.
+   */
+  public boolean carries(Event event) {
+    return !Event.SCHEMA_FAILED.equals(event.type()) || isTerminal(event);
   }
 
   public boolean isOwn(Event event) {

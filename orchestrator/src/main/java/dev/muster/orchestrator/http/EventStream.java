@@ -3,37 +3,47 @@ package dev.muster.orchestrator.http;
 import dev.muster.orchestrator.events.Event;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
+import java.time.Duration;
 
 /**
- * A {@code text/event-stream} response written by hand (vertx-web 5 has no SSE handler). Sends a comment
- * line every heartbeat so clients can tell a quiet stream from a dead one. A reader too slow to keep up is
- * disconnected rather than buffered without bound: it reconnects with {@code Last-Event-ID} and the log
- * replays what it missed.
+ * A {@code text/event-stream} response written by hand (vertx-web 5 has no SSE handler).
+ *
+ * <ul>
+ *   <li>A comment line goes out every heartbeat, so clients can tell a quiet stream from a dead one.</li>
+ *   <li>A reader too slow to keep up (the connection's write queue is full) is disconnected rather than
+ *   buffered without bound: it reconnects with {@code Last-Event-ID} and the log replays what it missed.</li>
+ *   <li>A client that takes nothing — data has waited for it, with no progress at all, for the idle timeout,
+ *   as seen at a heartbeat — is disconnected too, so a stream nobody reads does not hold its slot for ever.</li>
+ * </ul>
  */
 final class EventStream {
   private final Vertx vertx;
   private final HttpServerResponse response;
-  private long heartbeat = -1;
+  private final Held held;
+  private final Metrics metrics;
+  private final long idleNanos;
+  private long timer = -1;
   private boolean ended;
+  /** Writes handed to the connection that it has not yet passed on to the client's socket. */
+  private int pending;
+  /** When the pending writes last made progress (or began, when there were none). */
+  private long progressNanos;
 
-  EventStream(Vertx vertx, HttpServerResponse response, long heartbeatMs, Runnable onClose) {
+  EventStream(Vertx vertx, HttpServerResponse response, Held held, Duration heartbeat, Duration idleTimeout,
+      Metrics metrics) {
     this.vertx = vertx;
     this.response = response;
+    this.held = held;
+    this.metrics = metrics;
+    this.idleNanos = idleTimeout.toNanos();
     response.setChunked(true)
         .putHeader("Content-Type", "text/event-stream; charset=utf-8")
         .putHeader("Cache-Control", "no-cache")
         .putHeader("X-Accel-Buffering", "no"); // proxies such as nginx would otherwise hold events back
-    response.closeHandler(v -> {
-      if (!ended) {
-        ended = true;
-        stopHeartbeat();
-        onClose.run();
-      }
-    });
-    response.write(": muster\n\n");
-    heartbeat = vertx.setPeriodic(heartbeatMs, id -> {
-      if (!ended) response.write(": ping\n\n");
-    });
+    held.onRelease(this::stop);
+    if (ended) return; // the client went away before the stream began
+    write(": muster\n\n");
+    timer = vertx.setPeriodic(heartbeat.toMillis(), id -> tick());
   }
 
   boolean ended() {
@@ -43,23 +53,49 @@ final class EventStream {
   void send(Event event) {
     if (ended) return;
     if (response.writeQueueFull()) {
-      // Slow reader: drop it; it resumes from the log where it was.
-      response.reset();
+      drop("slow_reader"); // it resumes from the log where it was
       return;
     }
-    response.write("id: " + event.seq() + "\nevent: " + event.type() + "\ndata: " + event.json().encode() + "\n\n");
+    write("id: " + event.seq() + "\nevent: " + event.type() + "\ndata: " + event.json().encode() + "\n\n");
   }
 
   /** Ends the stream normally, after the last event. */
   void end() {
     if (ended) return;
-    ended = true;
-    stopHeartbeat();
+    stop();
     response.end();
   }
 
-  private void stopHeartbeat() {
-    if (heartbeat >= 0) vertx.cancelTimer(heartbeat);
-    heartbeat = -1;
+  private void tick() {
+    if (ended) return;
+    long now = System.nanoTime();
+    if (pending > 0 && now - progressNanos >= idleNanos) {
+      drop("idle");
+    } else {
+      write(": ping\n\n");
+    }
+  }
+
+  private void write(String text) {
+    if (pending++ == 0) progressNanos = System.nanoTime();
+    response.write(text).onComplete(ar -> {
+      pending--;
+      progressNanos = System.nanoTime();
+    });
+  }
+
+  /** Cuts the stream off: the client sees a reset connection (or HTTP/2 stream) and reconnects. */
+  private void drop(String reason) {
+    if (ended) return;
+    stop();
+    metrics.streamDropped(reason);
+    response.reset();
+    held.release();
+  }
+
+  private void stop() {
+    ended = true;
+    if (timer >= 0) vertx.cancelTimer(timer);
+    timer = -1;
   }
 }

@@ -6,34 +6,65 @@ import dev.muster.orchestrator.config.SchemaNames;
 import dev.muster.orchestrator.coordinator.Arrival;
 import dev.muster.orchestrator.coordinator.Coordinator;
 import dev.muster.orchestrator.events.Event;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.Http2Settings;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.Json;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.sqlclient.Pool;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The contract's HTTP surface: arrivals, schemas, events, health, and the dashboard's files. */
-public final class HttpApi {
+/**
+ * The contract's HTTP surface: arrivals, schemas, events, metrics, health, and the dashboard's files.
+ *
+ * <p>Every request is checked — token, size, content type, each field and parameter — before anything else
+ * happens, so a bad one costs no SQL; it gets a 4xx with the contract's {@code {"error", "message"}} body. The
+ * requests it holds open (event streams, {@code ?wait=true}) are bounded in all and per client, and a stream
+ * whose client takes nothing is cut off. See {@code docs/security.md}.
+ *
+ * <pre>{@code
+ * HttpApi api = HttpApi.create(vertx, config, coordinator, broadcaster, pool);
+ * api.configure(vertx.createHttpServer(api.serverOptions())).listen(port);
+ * }</pre>
+ *
+ * <p>Confined to the context that created it, like the coordinator and the broadcaster it calls.
+ */
+public final class HttpApi implements Handler<HttpServerRequest> {
   private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
-  static final int MAX_BODY_BYTES = 64 * 1024;
+  /** The longest request line (method, path and query, version) accepted; a longer one gets 414. */
+  public static final int MAX_REQUEST_LINE_BYTES = 8 * 1024;
+  private static final String BODY_TIMER = "muster.bodyTimer";
+  private static final String ARRIVALS = "/api/v1/arrivals";
+  private static final String SCHEMAS = "/api/v1/schemas";
+  private static final String EVENTS = "/api/v1/events";
 
   private final Vertx vertx;
   private final MusterConfig config;
   private final Coordinator coordinator;
   private final Broadcaster broadcaster;
   private final Pool pool;
-  private final byte[] token;
+  private final Access access;
+  private final Metrics metrics;
+  private final StreamLimits limits;
+  private final Router router;
 
   private HttpApi(Vertx vertx, MusterConfig config, Coordinator coordinator, Broadcaster broadcaster, Pool pool) {
     this.vertx = vertx;
@@ -41,50 +72,198 @@ public final class HttpApi {
     this.coordinator = coordinator;
     this.broadcaster = broadcaster;
     this.pool = pool;
-    this.token = config.token() == null ? null : config.token().getBytes(StandardCharsets.UTF_8);
+    this.access = new Access(config.token(), config.readToken());
+    this.metrics = new Metrics(broadcaster, coordinator, this::openStreams);
+    this.limits = new StreamLimits(config.maxStreams(), config.maxStreamsPerClient(), metrics);
+    this.router = build();
   }
 
-  public static Router router(Vertx vertx, MusterConfig config, Coordinator coordinator, Broadcaster broadcaster,
+  /** The HTTP surface of one replica; call it on the replica's context, after the coordinator has started. */
+  public static HttpApi create(Vertx vertx, MusterConfig config, Coordinator coordinator, Broadcaster broadcaster,
       Pool pool) {
-    return new HttpApi(vertx, config, coordinator, broadcaster, pool).build();
+    return new HttpApi(vertx, config, coordinator, broadcaster, pool);
+  }
+
+  /** Server options that enforce the configured header size, for HTTP/1.1 and HTTP/2 alike. */
+  public HttpServerOptions serverOptions() {
+    return new HttpServerOptions()
+        .setMaxHeaderSize(config.maxHeaderBytes())
+        .setMaxInitialLineLength(MAX_REQUEST_LINE_BYTES)
+        .setInitialSettings(new Http2Settings().setMaxHeaderListSize(config.maxHeaderBytes()))
+        // Event streams and ?wait=true are quiet for long stretches: idle streams are judged by EventStream.
+        .setIdleTimeout(0);
+  }
+
+  /**
+   * Installs this API's handlers on the server: requests, requests the HTTP decoder could not read, and
+   * WebSocket handshakes (refused: Muster speaks no WebSocket).
+   */
+  public HttpServer configure(HttpServer server) {
+    // A handshake handler also makes Vert.x hand requests of an unknown HTTP version to this API, which
+    // refuses them with a 400 and the error body rather than Vert.x's bare 501.
+    return server.requestHandler(this).invalidRequestHandler(this::invalidRequest)
+        .webSocketHandshakeHandler(handshake -> handshake.reject(400));
+  }
+
+  @Override
+  public void handle(HttpServerRequest request) {
+    HttpServerResponse response = request.response();
+    response.putHeader("X-Content-Type-Options", "nosniff").putHeader("Referrer-Policy", "no-referrer");
+    String method = request.method().name();
+    String route = route(request.path());
+    // The response's one headers-end handler: no handler on this router may use ctx.addHeadersEndHandler.
+    response.headersEndHandler(v -> metrics.request(method, route, response.getStatusCode()));
+    if (request.version() == null) {
+      refuse(request, new ApiException(400, "bad_request", "this orchestrator speaks HTTP/1.0, HTTP/1.1 and HTTP/2 only"));
+    } else if (!validlyEncoded(request.path())) {
+      // The router would answer a bare 400 of its own.
+      refuse(request, new ApiException(400, "bad_request", "the path is not validly percent-encoded"));
+    } else {
+      router.handle(request);
+    }
+  }
+
+  /**
+   * A request the HTTP decoder could not read — a header section or request line too long, bytes that are
+   * not HTTP — gets a 4xx with the error body, and its connection is closed (what follows cannot be trusted).
+   */
+  public void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    ApiException e;
+    if (cause instanceof TooLongHttpLineException) {
+      e = new ApiException(414, "uri_too_long", "the request line must be at most " + MAX_REQUEST_LINE_BYTES + " bytes");
+    } else if (cause instanceof TooLongHttpHeaderException) {
+      e = new ApiException(431, "headers_too_large", "the request's headers must be at most "
+          + config.maxHeaderBytes() + " bytes in all (MUSTER_MAX_HEADER_BYTES)");
+    } else {
+      e = new ApiException(400, "bad_request", "the request is not valid HTTP/1.1");
+    }
+    metrics.request("other", "invalid", e.status());
+    refuse(request, e);
+  }
+
+  /** Answers with the error and closes the connection (HTTP/1.x) or the stream (HTTP/2). */
+  private static void refuse(HttpServerRequest request, ApiException e) {
+    boolean http1 = request.version() != HttpVersion.HTTP_2;
+    HttpServerResponse response = request.response();
+    if (http1) response.putHeader(HttpHeaders.CONNECTION, "close");
+    response.setStatusCode(e.status())
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(e.body().encode())
+        .onComplete(ar -> {
+          if (http1) request.connection().close();
+        });
+  }
+
+  /** True unless the text has a {@code %} not followed by two hexadecimal digits. */
+  private static boolean validlyEncoded(String path) {
+    if (path == null) return true;
+    for (int i = path.indexOf('%'); i >= 0; i = path.indexOf('%', i + 1)) {
+      if (i + 2 >= path.length() || Character.digit(path.charAt(i + 1), 16) < 0
+          || Character.digit(path.charAt(i + 2), 16) < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private int openStreams() {
+    return limits == null ? 0 : limits.open();
   }
 
   private Router build() {
     Router router = Router.router(vertx);
-    router.post("/api/v1/arrivals")
-        .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
-        .handler(this::arrive);
-    router.get("/api/v1/schemas").handler(ctx -> json(ctx, 200, new JsonObject().put("schemas", coordinator.statuses())));
-    router.get("/api/v1/schemas/:schema").handler(this::schema);
-    router.get("/api/v1/events").handler(this::events);
     router.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "up")));
     router.get("/ready").handler(this::ready);
+    router.get("/metrics").handler(this::readAccess).handler(ctx -> ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, Metrics.CONTENT_TYPE).end(metrics.scrape()));
+    // Its own route, so that the token is checked before the body is read (a route runs body handlers first).
+    router.post(ARRIVALS).handler(ctx -> {
+      access.requireWrite(ctx.request());
+      bodyDeadline(ctx);
+      ctx.next();
+    });
+    router.post(ARRIVALS)
+        .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
+        .handler(this::arrive);
+    router.get(SCHEMAS).handler(this::readAccess)
+        .handler(ctx -> json(ctx, 200, new JsonObject().put("schemas", coordinator.statuses())));
+    router.get(SCHEMAS + "/:schema").handler(this::readAccess).handler(this::schema);
+    router.get(EVENTS).handler(ctx -> {
+      access.requireRead(ctx.request(), true);
+      ctx.next();
+    }).handler(this::events);
+    // Any other call under /api: a write needs the write token before it learns even that it does not exist.
+    router.route("/api/*").handler(ctx -> {
+      HttpMethod method = ctx.request().method();
+      if (method == HttpMethod.GET || method == HttpMethod.HEAD) {
+        access.requireRead(ctx.request(), false);
+      } else {
+        access.requireWrite(ctx.request());
+      }
+      String path = ctx.request().path();
+      if (!route(path).equals("/api/other")) {
+        throw new ApiException(405, "method_not_allowed", printable(method.name()) + " is not allowed on " + printable(path));
+      }
+      throw new ApiException(404, "not_found", "no such resource: " + printable(path));
+    });
+    // The dashboard's files are the same in every installation and hold no data: they are not protected;
+    // the API calls they make are.
     router.get("/*").handler(StaticHandler.create("dashboard").setCachingEnabled(false));
     router.route().failureHandler(this::failure);
-    router.errorHandler(404, ctx -> error(ctx, new ApiException(404, "not_found", "no such resource: " + ctx.request().path())));
+    router.errorHandler(404, ctx -> error(ctx, new ApiException(404, "not_found",
+        "no such resource: " + printable(ctx.request().path()))));
     router.errorHandler(405, ctx -> error(ctx, new ApiException(405, "method_not_allowed",
-        ctx.request().method() + " is not allowed on " + ctx.request().path())));
+        printable(ctx.request().method().name()) + " is not allowed on " + printable(ctx.request().path()))));
     return router;
   }
 
+  private void readAccess(RoutingContext ctx) {
+    access.requireRead(ctx.request(), false);
+    ctx.next();
+  }
+
+  /** A body that has not fully arrived within the idle timeout gets 408 and its connection closed. */
+  private void bodyDeadline(RoutingContext ctx) {
+    long timer = vertx.setTimer(config.streamIdleTimeout().toMillis(), id -> {
+      if (ctx.request().isEnded() || ctx.response().ended() || ctx.response().closed()) return;
+      closeAfter(ctx, new ApiException(408, "request_timeout", "the request body did not arrive within "
+          + config.streamIdleTimeout().toSeconds() + " s (MUSTER_STREAM_IDLE_TIMEOUT)"));
+    });
+    ctx.put(BODY_TIMER, timer);
+  }
+
+  private void cancelBodyDeadline(RoutingContext ctx) {
+    Long timer = ctx.get(BODY_TIMER);
+    if (timer != null) vertx.cancelTimer(timer);
+  }
+
   private void arrive(RoutingContext ctx) {
-    authorize(ctx);
+    cancelBodyDeadline(ctx);
+    HttpServerRequest http = ctx.request();
     ArrivalRequest request = ArrivalRequest.parse(jsonBody(ctx), config.schemas());
     boolean stream = accepts(ctx, "text/event-stream");
-    boolean wait = !stream && "true".equals(ctx.request().getParam("wait"));
-    String timeoutParam = ctx.request().getParam("timeout");
-    Duration timeout = wait && timeoutParam != null ? ArrivalRequest.timeout(timeoutParam) : request.timeout();
-    Long resumeAfter = stream ? lastEventId(ctx) : null;
+    String waitParam = Params.single(http, "wait");
+    if (waitParam != null && !waitParam.equals("true") && !waitParam.equals("false")) {
+      throw new ApiException(400, "invalid_request", "wait must be true or false");
+    }
+    boolean wait = !stream && "true".equals(waitParam);
+    String timeoutParam = Params.single(http, "timeout");
+    Duration queryTimeout = timeoutParam == null ? null : ArrivalRequest.timeout(timeoutParam);
+    Duration timeout = wait && queryTimeout != null ? queryTimeout : request.timeout();
+    Long lastEventId = lastEventId(ctx);
+    Long resumeAfter = stream ? lastEventId : null;
+    Held held = stream || wait ? hold(ctx) : null;
     coordinator.arrive(request.service(), request.instance(), request.schema(), request.requiredVersion(), timeout,
             resumeAfter)
         .onFailure(ctx::fail)
         .onSuccess(arrival -> {
-          if (ctx.response().closed()) {
+          if (ctx.response().closed() || (held != null && held.released())) {
             coordinator.detach(arrival);
           } else if (stream) {
-            streamArrival(ctx, arrival);
+            streamArrival(ctx, held, arrival);
           } else if (wait) {
-            awaitArrival(ctx, arrival);
+            awaitArrival(ctx, held, arrival);
           } else {
             json(ctx, 202, new JsonObject().put("arrival", String.valueOf(arrival.seq()))
                 .put("schema", arrival.schema()).put("state", coordinator.stateOf(arrival.schema())));
@@ -92,14 +271,25 @@ public final class HttpApi {
         });
   }
 
+  /** Takes a stream slot for the request (or throws 429 / 503) and frees it when the response is gone. */
+  private Held hold(RoutingContext ctx) {
+    StreamLimits.Slot slot = limits.acquire(ctx.request());
+    Held held = new Held(ctx.response());
+    held.onRelease(slot::release);
+    return held;
+  }
+
   /** The arrival's schema events, ending after its terminal one. */
-  private void streamArrival(RoutingContext ctx, Arrival arrival) {
+  private void streamArrival(RoutingContext ctx, Held held, Arrival arrival) {
     Subscription subscription = new Subscription();
-    EventStream stream = new EventStream(vertx, ctx.response(), config.heartbeat().toMillis(), () -> {
+    held.onRelease(() -> {
       subscription.cancel();
       coordinator.detach(arrival);
     });
+    EventStream stream = new EventStream(vertx, ctx.response(), held, config.heartbeat(), config.streamIdleTimeout(),
+        metrics);
     subscription.set(broadcaster.subscribe(arrival.streamFrom(), arrival.schema(), event -> {
+      if (!arrival.carries(event)) return;
       stream.send(event);
       if (arrival.isTerminal(event)) {
         subscription.cancel();
@@ -109,9 +299,9 @@ public final class HttpApi {
   }
 
   /** One answer when the arrival is settled: 200 ready, 409 failed, 504 gave up. */
-  private void awaitArrival(RoutingContext ctx, Arrival arrival) {
+  private void awaitArrival(RoutingContext ctx, Held held, Arrival arrival) {
     Subscription subscription = new Subscription();
-    ctx.response().closeHandler(v -> {
+    held.onRelease(() -> {
       subscription.cancel();
       coordinator.detach(arrival);
     });
@@ -150,15 +340,22 @@ public final class HttpApi {
   /** Every event as SSE; {@code Last-Event-ID} or {@code ?since=SEQ} replays from the log first. */
   private void events(RoutingContext ctx) {
     Long since = lastEventId(ctx);
-    String sinceParam = ctx.request().getParam("since");
-    if (since == null && sinceParam != null) since = sequence(sinceParam, "since");
-    String schema = ctx.request().getParam("schema");
-    if (schema != null && SchemaNames.invalid(schema) != null) {
-      throw new ApiException(400, "invalid_schema", SchemaNames.invalid(schema));
+    String sinceParam = Params.single(ctx.request(), "since");
+    Long sinceQuery = sinceParam == null ? null : sequence(sinceParam, "since");
+    if (since == null) since = sinceQuery;
+    String schema = Params.single(ctx.request(), "schema");
+    if (schema != null) {
+      if (SchemaNames.invalid(schema) != null) throw new ApiException(400, "invalid_schema", SchemaNames.invalid(schema));
+      if (config.schemas().rejection(schema) != null) {
+        throw new ApiException(404, "unknown_schema", config.schemas().rejection(schema));
+      }
     }
+    Held held = hold(ctx);
     long after = since != null ? since : broadcaster.lastSeq();
     Subscription subscription = new Subscription();
-    EventStream stream = new EventStream(vertx, ctx.response(), config.heartbeat().toMillis(), subscription::cancel);
+    held.onRelease(subscription::cancel);
+    EventStream stream = new EventStream(vertx, ctx.response(), held, config.heartbeat(), config.streamIdleTimeout(),
+        metrics);
     subscription.set(broadcaster.subscribe(after, schema, stream::send));
   }
 
@@ -173,36 +370,34 @@ public final class HttpApi {
         });
   }
 
-  private void authorize(RoutingContext ctx) {
-    if (token == null) return;
-    String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
-    byte[] given = header != null && header.startsWith("Bearer ")
-        ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
-    // Constant time: the comparison must not tell how much of a guess was right.
-    if (!MessageDigest.isEqual(given, token)) {
-      ctx.response().putHeader("WWW-Authenticate", "Bearer");
-      throw new ApiException(401, "unauthorized", header == null
-          ? "this orchestrator requires a bearer token (Authorization: Bearer <MUSTER_TOKEN>)"
-          : "the bearer token is not valid");
-    }
-  }
-
   private static JsonObject jsonBody(RoutingContext ctx) {
     String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
-    if (type == null || !type.toLowerCase().startsWith("application/json")) {
-      throw new ApiException(415, "unsupported_media_type", "the body must be application/json, was " + type);
+    if (type == null || !isJsonUtf8(type)) {
+      throw new ApiException(415, "unsupported_media_type", "the body must be application/json (UTF-8), was "
+          + (type == null ? "no Content-Type" : printable(type)));
+    }
+    String encoding = ctx.request().getHeader(HttpHeaders.CONTENT_ENCODING);
+    if (encoding != null && !encoding.trim().equalsIgnoreCase("identity")) {
+      throw new ApiException(415, "unsupported_media_type", "the body must not be compressed (Content-Encoding)");
     }
     if (ctx.body() == null || ctx.body().buffer() == null || ctx.body().length() == 0) {
       throw new ApiException(400, "invalid_json", "the body is empty");
     }
-    Object value;
-    try {
-      value = Json.decodeValue(ctx.body().buffer());
-    } catch (DecodeException e) {
-      throw new ApiException(400, "invalid_json", "the body is not valid JSON");
+    return StrictJson.object(ctx.body().buffer());
+  }
+
+  /** {@code application/json}, optionally with {@code charset=utf-8}; nothing else. */
+  private static boolean isJsonUtf8(String contentType) {
+    String[] parts = contentType.split(";");
+    if (!parts[0].trim().equalsIgnoreCase("application/json")) return false;
+    for (int i = 1; i < parts.length; i++) {
+      String[] param = parts[i].trim().split("=", 2);
+      if (param[0].trim().equalsIgnoreCase("charset")) {
+        String charset = param.length < 2 ? "" : param[1].trim().replace("\"", "");
+        if (!charset.equalsIgnoreCase("utf-8")) return false;
+      }
     }
-    if (!(value instanceof JsonObject)) throw new ApiException(400, "invalid_json", "the body must be a JSON object");
-    return (JsonObject) value;
+    return true;
   }
 
   private static boolean accepts(RoutingContext ctx, String type) {
@@ -216,35 +411,85 @@ public final class HttpApi {
   }
 
   private static long sequence(String text, String what) {
-    if (!text.matches("[0-9]{1,18}")) throw new ApiException(400, "invalid_request", what + " must be an event number");
+    if (!text.matches("[0-9]{1,18}")) {
+      throw new ApiException(400, "invalid_request", what + " must be an event number (digits only)");
+    }
     return Long.parseLong(text);
   }
 
   private void failure(RoutingContext ctx) {
+    cancelBodyDeadline(ctx);
     Throwable failure = ctx.failure();
+    int status = ctx.statusCode();
     if (failure instanceof ApiException) {
       error(ctx, (ApiException) failure);
-    } else if (ctx.statusCode() == 413) {
-      error(ctx, new ApiException(413, "payload_too_large", "the body must be at most " + MAX_BODY_BYTES + " bytes"));
-    } else if (failure == null && ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
-      error(ctx, new ApiException(ctx.statusCode(), "bad_request", "the request was refused"));
+    } else if (status == 413) {
+      // The rest of an oversized body is not worth reading: answer, then close the connection.
+      closeAfter(ctx, new ApiException(413, "payload_too_large", "the body must be at most " + config.maxBodyBytes()
+          + " bytes (MUSTER_MAX_BODY_BYTES)"));
+    } else if (status >= 400 && status < 500) {
+      // Refused by Vert.x itself: a query string or path it cannot decode, a path that is not absolute, ...
+      error(ctx, new ApiException(status, status == 404 ? "not_found" : status == 405 ? "method_not_allowed"
+          : "bad_request", "the request was refused (HTTP " + status + ")"));
+    } else if (!ctx.request().isEnded() || ctx.response().closed() || failure instanceof DecoderException
+        || failure instanceof HttpClosedException) {
+      // Reading the request failed: the client broke it off, or its framing (Vert.x closes such a connection).
+      log.debug("Request {} {} broken off: {}", printable(ctx.request().method().name()), printable(ctx.request().path()),
+          String.valueOf(failure));
+      closeAfter(ctx, new ApiException(400, "bad_request", "the request could not be read"));
     } else {
-      log.error("Request {} {} failed", ctx.request().method(), ctx.request().path(), failure);
+      log.error("Request {} {} failed", printable(ctx.request().method().name()), printable(ctx.request().path()),
+          failure);
       error(ctx, new ApiException(500, "internal_error", "the orchestrator failed to handle the request; see its log"));
     }
   }
 
-  private static void error(RoutingContext ctx, ApiException e) {
-    json(ctx, e.status(), e.body());
+  /**
+   * Answers with the error, then closes an HTTP/1.x connection: the rest of what the client sends on it is not
+   * worth reading. (An HTTP/2 connection carries other streams: there only the stream ends.)
+   */
+  private static void closeAfter(RoutingContext ctx, ApiException e) {
+    boolean http1 = ctx.request().version() != HttpVersion.HTTP_2;
+    if (http1) ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+    error(ctx, e).onComplete(ar -> {
+      if (http1) ctx.request().connection().close();
+    });
   }
 
-  private static void json(RoutingContext ctx, int status, JsonObject body) {
-    if (ctx.response().ended() || ctx.response().closed()) return;
-    if (ctx.response().headWritten()) {
-      ctx.response().end();
-      return;
+  private static Future<Void> error(RoutingContext ctx, ApiException e) {
+    return json(ctx, e.status(), e.body());
+  }
+
+  private static Future<Void> json(RoutingContext ctx, int status, JsonObject body) {
+    HttpServerResponse response = ctx.response();
+    if (response.ended() || response.closed()) return Future.succeededFuture();
+    if (response.headWritten()) return response.end();
+    return response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+  }
+
+  /** The metrics label for a path: the API's routes by name, anything else lumped together. */
+  private static String route(String path) {
+    if (path == null) return "other";
+    switch (path) {
+      case ARRIVALS: case SCHEMAS: case EVENTS: case "/health": case "/ready": case "/metrics":
+        return path;
+      default:
+        if (path.startsWith(SCHEMAS + "/") && path.indexOf('/', SCHEMAS.length() + 1) < 0) return SCHEMAS + "/{schema}";
+        return path.startsWith("/api/") ? "/api/other" : "static";
     }
-    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+  }
+
+  /** Client-supplied text fit to echo in a message or a log line: short, no control characters. */
+  static String printable(String text) {
+    if (text == null) return "null";
+    String cut = text.length() > 100 ? text.substring(0, 100) + "..." : text;
+    StringBuilder b = new StringBuilder(cut.length());
+    for (int i = 0; i < cut.length(); i++) {
+      char c = cut.charAt(i);
+      b.append(c < 0x20 || c == 0x7f || Character.isSurrogate(c) || (c >= 0x202a && c <= 0x202e)
+          || (c >= 0x2066 && c <= 0x2069) ? '?' : c);
+    }
+    return b.toString();
   }
 
   /** An unsubscribe action that may be set after the subscription's first events. */

@@ -1,0 +1,128 @@
+package dev.muster.orchestrator.http;
+
+import dev.muster.orchestrator.broadcast.Broadcaster;
+import dev.muster.orchestrator.coordinator.Coordinator;
+import dev.muster.orchestrator.events.Event;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.Set;
+import java.util.function.IntSupplier;
+
+/**
+ * {@code GET /metrics}: Prometheus text, every name {@code muster_*}. Everything is observed from outside the
+ * coordinator: the event log as this replica's broadcaster delivers it, the coordinator's status, and the HTTP
+ * layer's own requests and streams.
+ *
+ * <p>Every replica follows the whole log, so the event counters and the duration histograms count the
+ * fleet's events on every replica: read them from one replica (or take the max), do not sum across replicas.
+ * Labels are bounded sets; schema names are not labels (a {@code tenant_*} pattern may match thousands).
+ *
+ * <p>Confined to the replica's context: gauges read the coordinator when scraped, from the request handler.
+ */
+final class Metrics {
+  static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+  private static final Set<String> EVENT_TYPES = Set.of(Event.SERVICE_STARTING, Event.SERVICE_RELEASED,
+      Event.SERVICE_GAVE_UP, Event.SCHEMA_LOCK_ACQUIRED, Event.MIGRATION_STARTED, Event.MIGRATION_APPLIED,
+      Event.SCHEMA_READY, Event.SCHEMA_FAILED);
+  private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS");
+  /** Histogram buckets from a quick DDL statement to an hour-long backfill. */
+  private static final Duration[] BUCKETS = {Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(100),
+      Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500),
+      Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(1),
+      Duration.ofMinutes(5), Duration.ofMinutes(15), Duration.ofHours(1)};
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Timer migrations;
+  private final Timer runsReady;
+  private final Timer runsFailed;
+  private final Timer waitsReleased;
+  private final Timer waitsGaveUp;
+
+  Metrics(Broadcaster broadcaster, Coordinator coordinator, IntSupplier openStreams) {
+    migrations = timer("muster.migration.duration", "Time each migration took to apply (migration.applied)")
+        .register(registry);
+    runsReady = timer("muster.run.duration", "Time a schema's run took, lock to outcome (schema.ready/failed)")
+        .tag("outcome", "ready").register(registry);
+    runsFailed = timer("muster.run.duration", "Time a schema's run took, lock to outcome (schema.ready/failed)")
+        .tag("outcome", "failed").register(registry);
+    waitsReleased = timer("muster.wait.duration", "Time a service waited, arrival to release or giving up")
+        .tag("outcome", "released").register(registry);
+    waitsGaveUp = timer("muster.wait.duration", "Time a service waited, arrival to release or giving up")
+        .tag("outcome", "gave_up").register(registry);
+    for (String type : EVENT_TYPES) events(type); // all types from the start, so rates work from zero
+    Gauge.builder("muster.http.streams.open", openStreams::getAsInt)
+        .description("Event streams and ?wait=true requests this replica holds open").register(registry);
+    Gauge.builder("muster.services.waiting", coordinator, c -> waiting(c.statuses()))
+        .description("Services waiting for their schema, fleet-wide, as this replica follows the log").register(registry);
+    Gauge.builder("muster.events.last.seq", broadcaster, Broadcaster::lastSeq)
+        .description("Number of the last event of the log this replica has delivered").register(registry);
+    broadcaster.subscribe(this::observe);
+  }
+
+  String scrape() {
+    return registry.scrape();
+  }
+
+  void request(String method, String route, int status) {
+    Counter.builder("muster.http.requests").description("HTTP requests answered, by status")
+        .tag("method", METHODS.contains(method) ? method : "other").tag("route", route)
+        .tag("status", String.valueOf(status)).register(registry).increment();
+  }
+
+  /** A stream refused by a limit: {@code per_client} (429) or {@code total} (503). */
+  void streamRejected(String reason) {
+    Counter.builder("muster.http.streams.rejected").description("Streams refused by MUSTER_MAX_STREAMS(_PER_CLIENT)")
+        .tag("reason", reason).register(registry).increment();
+  }
+
+  /** A stream cut off: {@code slow_reader} (write queue full) or {@code idle} (the client took nothing). */
+  void streamDropped(String reason) {
+    Counter.builder("muster.http.streams.dropped").description("Streams the orchestrator cut off; clients resume")
+        .tag("reason", reason).register(registry).increment();
+  }
+
+  private void observe(Event event) {
+    events(EVENT_TYPES.contains(event.type()) ? event.type() : "other").increment();
+    Long ms = durationMs(event.json());
+    if (ms == null) return;
+    switch (event.type()) {
+      case Event.MIGRATION_APPLIED -> migrations.record(Duration.ofMillis(ms));
+      case Event.SCHEMA_READY -> runsReady.record(Duration.ofMillis(ms));
+      case Event.SCHEMA_FAILED -> runsFailed.record(Duration.ofMillis(ms));
+      case Event.SERVICE_RELEASED -> waitsReleased.record(Duration.ofMillis(ms));
+      case Event.SERVICE_GAVE_UP -> waitsGaveUp.record(Duration.ofMillis(ms));
+      default -> { }
+    }
+  }
+
+  private Counter events(String type) {
+    return Counter.builder("muster.events").description("Events of the log delivered to this replica, by type")
+        .tag("type", type).register(registry);
+  }
+
+  private static Timer.Builder timer(String name, String description) {
+    return Timer.builder(name).description(description).serviceLevelObjectives(BUCKETS);
+  }
+
+  private static Long durationMs(JsonObject json) {
+    Object value = json.getValue("durationMs");
+    if (!(value instanceof Number)) return null;
+    long ms = ((Number) value).longValue();
+    return ms < 0 ? null : ms;
+  }
+
+  private static int waiting(JsonArray statuses) {
+    int total = 0;
+    for (Object status : statuses) {
+      if (status instanceof JsonObject json && json.getValue("waiting") instanceof Number n) total += n.intValue();
+    }
+    return total;
+  }
+}
