@@ -1,3 +1,4 @@
+-- The sample's customers. The app creates them; the worker sends each a welcome e-mail.
 CREATE TABLE accounts (
   id         bigserial PRIMARY KEY,
   email      text NOT NULL UNIQUE,

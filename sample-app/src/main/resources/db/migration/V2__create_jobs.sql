@@ -1,3 +1,4 @@
+-- A job queue in PostgreSQL: the app and beat insert, workers take jobs with FOR UPDATE SKIP LOCKED.
 CREATE TABLE jobs (
   id          bigserial PRIMARY KEY,
   kind        text NOT NULL,

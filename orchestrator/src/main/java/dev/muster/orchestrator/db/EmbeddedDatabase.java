@@ -26,6 +26,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
           .setDataDirectory(dataDirectory.toAbsolutePath())
           .setCleanDataDirectory(clean)
           .setServerConfig("max_connections", "200")
+          // Its owner stops it after the orchestrator; zonky's own hook would stop it under a running orchestrator.
+          .setRegisterShutdownHook(false)
           .start());
     } catch (IOException e) {
       throw new UncheckedIOException("could not start the embedded PostgreSQL under " + dataDirectory, e);
