@@ -14,6 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import dev.muster.client.Ready;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,6 +59,29 @@ class FailedMigrationTest {
       migrations.write("V3__broken.sql", "CREATE TABLE audit (id bigserial PRIMARY KEY);");
       assertEquals("3", client(replicas.url(1), "app-after-fix").awaitReady().version());
       assertEquals(1, db.queryLong("SELECT count(*) FROM pg_tables WHERE tablename = 'audit'"));
+    }
+  }
+
+  @Test
+  void aWaiterWhoseVersionTheFailedRunReachedIsReleasedAndARestartedReplicaStillReportsTheFailure(TestDatabase db,
+      @TempDir Path dir) throws Exception {
+    Migrations migrations = new Migrations(dir.resolve("migrations"))
+        .write("V1__accounts.sql", "CREATE TABLE accounts (id bigserial PRIMARY KEY);")
+        .write("V2__slow.sql", "SELECT pg_sleep(0.5);")
+        .write("V3__broken.sql", "INSERT INTO no_such_table VALUES (1);");
+    try (Replicas replicas = Replicas.start(1, Replicas.config(db, migrations.dir()))) {
+      CompletableFuture<Ready> needsTwo = MusterClient.builder().url(replicas.url(0)).service("app").instance("old-app")
+          .requiredVersion("2").timeout(Duration.ofSeconds(30)).build().readyAsync();
+      CompletableFuture<Ready> needsLatest = client(replicas.url(0), "new-app").readyAsync();
+      assertEquals("2", needsTwo.get(30, TimeUnit.SECONDS).version(), "V2 committed before V3 failed");
+      ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, needsLatest::get);
+      assertInstanceOf(MigrationFailedException.class, e.getCause());
+    }
+    try (Replicas restarted = Replicas.start(1, Replicas.config(db, migrations.dir()))) {
+      JsonObject status = Http.get(restarted.url(0) + "/api/v1/schemas/public").json();
+      assertEquals("failed", status.getString("state"), status.encode());
+      assertEquals("2", status.getString("version"));
+      assertEquals("42P01", status.getJsonObject("error").getString("sqlState"));
     }
   }
 

@@ -68,17 +68,23 @@ public final class Coordinator {
   /** Starts following the log. Known schemas (named in the configuration, or in the log) load in the background. */
   public Future<Void> start() {
     unsubscribe = broadcaster.subscribe(this::onEvent);
-    for (String name : config.schemas().literals()) {
-      load(state(name)).onFailure(e -> log.warn("Could not read schema {}: {}", name, e.getMessage()));
-    }
-    return store.schemas().onSuccess(names -> {
-      // Schemas seen before this replica started are read in the background, one at a time, so status pages
-      // show them at once and hundreds of tenants don't crowd the worker threads.
+    // What the log says of each schema's last run comes first, so a replica that starts after a failure
+    // reports it; then Flyway is read for each schema, in the background, one at a time, so that hundreds of
+    // tenants don't crowd the worker threads.
+    return store.lastOutcomes().onSuccess(outcomes -> {
       Future<Void> chain = Future.succeededFuture();
-      for (String name : names) {
+      List<String> names = new ArrayList<>(config.schemas().literals());
+      outcomes.forEach(e -> names.add(e.schema()));
+      for (Event outcome : outcomes) {
+        if (config.schemas().rejection(outcome.schema()) == null) record(state(outcome.schema()), outcome);
+      }
+      for (String name : new java.util.LinkedHashSet<>(names)) {
         if (config.schemas().rejection(name) != null) continue;
         SchemaState s = state(name);
-        chain = chain.eventually(() -> load(s).otherwise((Void) null));
+        chain = chain.eventually(() -> load(s).otherwise(e -> {
+          log.warn("Could not read schema {}: {}", name, e.getMessage());
+          return null;
+        }));
       }
     }).mapEmpty();
   }
@@ -305,6 +311,7 @@ public final class Coordinator {
       if (f.connectionLost()) throw new RunInterrupted(f); // not the migration's fault: run it again later
       log.warn("Migration of schema {} failed at {}: [{}] {}", schema, f.version(), f.sqlState(), f.getMessage());
       return Event.of(Event.SCHEMA_FAILED, schema).put("version", f.version()).put("description", f.description())
+          .put("schemaVersion", f.schemaVersion())
           .put("error", new JsonObject().put("sqlState", f.sqlState()).put("message", f.getMessage()))
           .put("orchestrator", config.replicaId());
     }
@@ -370,6 +377,14 @@ public final class Coordinator {
   /** A run's outcome: record it and settle the waiters that arrived before it. Idempotent. */
   private void settle(SchemaState s, Event outcome) {
     if (outcome.seq() <= s.settledSeq) return;
+    record(s, outcome);
+    s.fleetWaiting.clear();
+    cancelTakeoverCheck(s);
+    settleWaiters(s, outcome.seq(), Event.SCHEMA_READY.equals(outcome.type()));
+  }
+
+  /** Takes a run's outcome into the schema's state: version, state, last run, last error. */
+  private static void record(SchemaState s, Event outcome) {
     s.settledSeq = outcome.seq();
     boolean ready = Event.SCHEMA_READY.equals(outcome.type());
     JsonObject json = outcome.json();
@@ -378,6 +393,7 @@ public final class Coordinator {
       s.state = s.pending.isEmpty() ? "ready" : "pending";
       s.lastError = null;
     } else {
+      s.applied(json.getString("schemaVersion"));
       s.state = "failed";
       s.lastError = json.getJsonObject("error", new JsonObject()).copy()
           .put("version", json.getString("version")).put("description", json.getString("description"));
@@ -386,12 +402,9 @@ public final class Coordinator {
     s.runningMigration = null;
     s.lastRun = new JsonObject().put("at", json.getString("at")).put("durationMs", json.getLong("durationMs"))
         .put("orchestrator", outcome.orchestrator()).put("outcome", ready ? "ready" : "failed");
-    s.fleetWaiting.clear();
-    cancelTakeoverCheck(s);
-    settleWaiters(s, outcome.seq(), ready);
   }
 
-  /** Settles local waiters that arrived before event {@code beforeSeq}: released if ready for them, else dropped. */
+  /** Settles local waiters that arrived before event {@code beforeSeq}: released if the schema is new enough for them. */
   private void settleWaiters(SchemaState s, long beforeSeq, boolean ready) {
     List<SchemaState.Waiter> settled = new ArrayList<>();
     s.waiters.values().removeIf(w -> {
@@ -401,7 +414,8 @@ public final class Coordinator {
       return true;
     });
     for (SchemaState.Waiter w : settled) {
-      if (ready) {
+      // A failed run may still have brought the schema to what a waiter needs: it starts.
+      if (w.arrival.satisfiedBy(s.version)) {
         release(s, w);
       } else {
         vertx.cancelTimer(w.timer); // the failure event itself tells the waiter

@@ -43,7 +43,8 @@ final class SchemaState {
     latest = info.latest();
     pending = info.pending();
     applied(info.current());
-    if (!running && holder == null) state = pending.isEmpty() ? "ready" : "pending";
+    // A failure stays the state until a run gets past it; Flyway alone cannot tell failed from pending.
+    if (!running && holder == null) state = pending.isEmpty() ? "ready" : "failed".equals(state) ? "failed" : "pending";
   }
 
   /** Drops pending migrations at or below {@code applied}. */

@@ -92,14 +92,11 @@ public final class EventStore {
         .map(rows -> rows.iterator().next().getLong("seq"));
   }
 
-  /** Schemas that appear in the log, for status pages that should list schemas seen before a restart. */
-  public Future<List<String>> schemas() {
-    return pool.query("SELECT DISTINCT schema_name FROM muster.events WHERE schema_name IS NOT NULL").execute()
-        .map(rows -> {
-          List<String> names = new ArrayList<>();
-          for (Row row : rows) names.add(row.getString(0));
-          return names;
-        });
+  /** The last {@code schema.ready} or {@code schema.failed} of every schema that has one. */
+  public Future<List<Event>> lastOutcomes() {
+    return pool.query("SELECT DISTINCT ON (schema_name) (data || jsonb_build_object('seq', seq, 'at', at))::text AS json"
+        + " FROM muster.events WHERE type IN ('schema.ready', 'schema.failed') ORDER BY schema_name, seq DESC")
+        .execute().map(EventStore::events);
   }
 
   /**

@@ -79,14 +79,14 @@ public final class FlywayRunner {
     try {
       result = flyway(schema, callback).migrate();
     } catch (RuntimeException e) {
-      throw new MigrationFailure(e, callback.runningVersion, callback.runningDescription);
+      throw new MigrationFailure(e, callback.runningVersion, callback.runningDescription, currentOrNull(schema));
     }
     // A build that reported success but left an INVALID index must not pass for ready.
     List<String> invalid = invalidIndexes(schema);
     if (!invalid.isEmpty()) {
       throw new MigrationFailure(new IllegalStateException("index " + String.join(", ", invalid)
           + " is INVALID after the run: a CREATE INDEX CONCURRENTLY did not complete; drop it and run again"),
-          callback.runningVersion, callback.runningDescription);
+          callback.runningVersion, callback.runningDescription, currentOrNull(schema));
     }
     String version = result.targetSchemaVersion != null ? result.targetSchemaVersion : info(schema).current();
     return new Result(version, result.migrationsExecuted);
@@ -151,7 +151,16 @@ public final class FlywayRunner {
     try (Connection c = connect()) {
       return query(c, INVALID_INDEXES, schema);
     } catch (SQLException e) {
-      throw new MigrationFailure(e, null, null);
+      throw new MigrationFailure(e, null, null, null);
+    }
+  }
+
+  /** The applied version, or null when even that cannot be read (the database went away). */
+  private String currentOrNull(String schema) {
+    try {
+      return info(schema).current();
+    } catch (RuntimeException e) {
+      return null;
     }
   }
 

@@ -7,12 +7,19 @@ public final class MigrationFailure extends Exception {
   private final String sqlState;
   private final String version;
   private final String description;
+  private final String schemaVersion;
 
-  MigrationFailure(Throwable cause, String version, String description) {
+  MigrationFailure(Throwable cause, String version, String description, String schemaVersion) {
     super(messageOf(cause), cause);
     this.sqlState = sqlStateOf(cause);
     this.version = version;
     this.description = description;
+    this.schemaVersion = schemaVersion;
+  }
+
+  /** The schema's version after the failure: the last migration that committed, {@code null} for none. */
+  public String schemaVersion() {
+    return schemaVersion;
   }
 
   /** The SQLSTATE (e.g. {@code 42P01}), or {@code null} when the failure did not come from the database. */
