@@ -49,6 +49,10 @@ class PostgresRestartTest {
         Http.Response ready = Http.get(replicas.url(0) + "/ready");
         assertEquals(503, ready.status(), ready.body());
         assertEquals(false, ready.json().getBoolean("database"));
+        Http.Response arrival = Http.postJson(replicas.url(0) + "/api/v1/arrivals",
+            new JsonObject().put("service", "app").put("instance", "during-outage"));
+        assertEquals(503, arrival.status(), arrival.body());
+        assertEquals("database_unavailable", arrival.json().getString("error"));
       } finally {
         server.start();
       }

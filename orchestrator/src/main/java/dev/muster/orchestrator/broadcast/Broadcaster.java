@@ -21,10 +21,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Delivers every event of the log to this replica's listeners, in order, each once — whichever replica
- * appended it. Notifications ({@code LISTEN muster_events}) carry events as they commit; since the log's
- * numbers are gapless and commit in order, a jump in the numbers means notifications were lost (the
- * listening connection dropped, say) and the missing events are read back from the table. After every
- * (re)connect, the log is read from the last delivered number on: a missed NOTIFY never strands a waiter.
+ * appended it. A notification on {@code muster_events} (sent in the same transaction as each append) wakes it,
+ * and it reads the events after the last one it delivered from the table: the log's numbers are gapless and
+ * commit in order, so nothing is skipped, and nothing a notification says is believed. After every
+ * (re)connect it reads the same way: a missed NOTIFY never strands a waiter.
  *
  * <p>Use it from the context that created it; listeners are called there.
  */
@@ -38,7 +38,7 @@ public final class Broadcaster {
   private final Pool pool;
   private final PgSubscriber subscriber;
   private final Set<Consumer<Event>> listeners = new CopyOnWriteArraySet<>();
-  private final String replicaId;
+  private final String pingPayload;
   private final Promise<Void> started = Promise.promise();
   private long lastSeq = -1;
   private boolean catchingUp;
@@ -51,7 +51,7 @@ public final class Broadcaster {
     this.vertx = vertx;
     this.pool = pool;
     this.store = store;
-    this.replicaId = replicaId;
+    this.pingPayload = new JsonObject().put("ping", replicaId).encode();
     PgConnectOptions listenOptions = new PgConnectOptions(options)
         .addProperty("application_name", applicationName(replicaId));
     this.subscriber = PgSubscriber.subscriber(vertx, listenOptions)
@@ -141,24 +141,16 @@ public final class Broadcaster {
     }
   }
 
+  /**
+   * A notification is only a wake-up: the events themselves are read from the table. Any role that can
+   * connect may NOTIFY this channel, so a payload is never taken for an event — it could be forged.
+   * Notifications that arrive during a read coalesce into one more read.
+   */
   private void onNotification(String payload) {
-    JsonObject json;
-    try {
-      json = new JsonObject(payload);
-    } catch (RuntimeException e) {
-      log.warn("Ignoring a notification that is not JSON: {}", payload.length() > 200 ? payload.substring(0, 200) : payload);
-      return;
-    }
-    if (json.containsKey("ping")) {
-      if (replicaId.equals(json.getString("ping"))) lastPingNanos = System.nanoTime();
-      return;
-    }
-    Long seq = json.getLong("seq");
-    if (seq == null || lastSeq < 0 || seq <= lastSeq) return; // not started yet, or already delivered
-    if (seq == lastSeq + 1 && !catchingUp && !json.getBoolean("truncated", false)) {
-      deliver(Event.fromJson(json));
-    } else {
-      catchUp(); // a gap, or an event too long for a notification: read the log
+    if (pingPayload.equals(payload)) {
+      lastPingNanos = System.nanoTime();
+    } else if (lastSeq >= 0) {
+      catchUp();
     }
   }
 
@@ -195,7 +187,7 @@ public final class Broadcaster {
 
   private void ping() {
     pool.preparedQuery("SELECT pg_notify($1, $2)")
-        .execute(Tuple.of(EventStore.CHANNEL, new JsonObject().put("ping", replicaId).encode()))
+        .execute(Tuple.of(EventStore.CHANNEL, pingPayload))
         .onFailure(e -> log.debug("Ping failed: {}", e.getMessage()));
   }
 

@@ -26,11 +26,16 @@ public final class ServeCommand implements Callable<Integer> {
       + "(env MUSTER_TOKEN; unset: open)")
   String token;
 
+  @Option(names = "--read-token", paramLabel = "TOKEN", description = "bearer token required on reads "
+      + "(env MUSTER_READ_TOKEN; unset: reads are open)")
+  String readToken;
+
   @Override
   public Integer call() throws InterruptedException {
     MusterConfig.Builder b = settings.config().toBuilder();
     if (httpPort != null) b.httpPort(httpPort);
     if (token != null) b.token(token);
+    if (readToken != null) b.readToken(readToken);
     Database database = Database.open(b.build());
     MusterConfig config = database.config;
     if (config.token() == null) log.warn("MUSTER_TOKEN is not set: anyone who reaches this port can announce arrivals");

@@ -12,11 +12,12 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
 import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpClosedException;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -26,7 +27,9 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
+import java.net.ConnectException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -417,6 +420,21 @@ public final class HttpApi implements Handler<HttpServerRequest> {
     return Long.parseLong(text);
   }
 
+  /** Connection refused or lost, or the server shutting down (SQLSTATE class 08, 57P01-03). */
+  private static boolean databaseUnavailable(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof ConnectException || t instanceof VertxException
+          && String.valueOf(t.getMessage()).toLowerCase().contains("connection")) {
+        return true;
+      }
+      if (t instanceof PgException) {
+        String state = ((PgException) t).getSqlState();
+        if (state != null && (state.startsWith("08") || state.startsWith("57P0"))) return true;
+      }
+    }
+    return false;
+  }
+
   private void failure(RoutingContext ctx) {
     cancelBodyDeadline(ctx);
     Throwable failure = ctx.failure();
@@ -437,6 +455,12 @@ public final class HttpApi implements Handler<HttpServerRequest> {
       log.debug("Request {} {} broken off: {}", printable(ctx.request().method().name()), printable(ctx.request().path()),
           String.valueOf(failure));
       closeAfter(ctx, new ApiException(400, "bad_request", "the request could not be read"));
+    } else if (databaseUnavailable(failure)) {
+      // Not a bug: the database is down or restarting. Clients retry (the SDK does, with back-off).
+      log.warn("Request {} {} refused: the database is unavailable ({})", printable(ctx.request().method().name()),
+          printable(ctx.request().path()), failure.getMessage());
+      ctx.response().putHeader("Retry-After", "1");
+      error(ctx, new ApiException(503, "database_unavailable", "the orchestrator cannot reach its database; try again"));
     } else {
       log.error("Request {} {} failed", printable(ctx.request().method().name()), printable(ctx.request().path()),
           failure);
