@@ -170,8 +170,14 @@ public final class Coordinator {
 
   /** One schema's status, read from Flyway first if this replica has not seen it yet. */
   public Future<JsonObject> status(String schema) {
-    SchemaState s = state(schema);
-    return load(s).map(v -> s.toJson());
+    SchemaState known = schemas.get(schema);
+    if (known != null) return load(known).map(v -> known.toJson());
+    // A read keeps no state: made-up names that match a pattern must not grow this replica's memory.
+    SchemaState passing = new SchemaState(schema);
+    return vertx.executeBlocking(() -> runner.info(schema), false).map(info -> {
+      passing.apply(info);
+      return passing.toJson();
+    });
   }
 
   private SchemaState state(String schema) {
