@@ -52,7 +52,7 @@ class ConcurrentIndexTest {
       st.executeQuery("SELECT 1 FROM pg_class LIMIT 1").close(); // holds a snapshot: the build must wait for us
 
       List<CompletableFuture<Ready>> waiters = waiters(replicas.urlsFrom(0), replicas.urlsFrom(1));
-      awaitEvent(events, "migration.started", "2");
+      events.await("migration.started", "2");
       awaitBuildWaiting(db);
       snapshot.commit(); // the only thing the build waited for
 
@@ -95,8 +95,8 @@ class ConcurrentIndexTest {
       st.executeQuery("SELECT 1 FROM pg_class LIMIT 1").close();
 
       List<CompletableFuture<Ready>> waiters = waiters(a.url() + "," + b.url(), b.url() + "," + a.url());
-      JsonObject lock = awaitEvent(events, "schema.lock_acquired", null);
-      awaitEvent(events, "migration.started", "2");
+      JsonObject lock = events.await("schema.lock_acquired", null);
+      events.await("migration.started", "2");
       awaitBuildWaiting(db);
       assertEquals(1, db.queryLong("SELECT count(*) FROM pg_index WHERE NOT indisvalid"), "the half-built index");
 
@@ -131,13 +131,6 @@ class ConcurrentIndexTest {
           .timeout(Duration.ofSeconds(60)).build().readyAsync());
     }
     return waiters;
-  }
-
-  private static JsonObject awaitEvent(Http.Sse events, String type, String version) {
-    for (JsonObject e; (e = events.next()) != null; ) {
-      if (type.equals(e.getString("type")) && (version == null || version.equals(e.getString("version")))) return e;
-    }
-    throw new AssertionError("the event stream ended before " + type);
   }
 
   /** The build is registered and waiting on our snapshot (PostgreSQL reports its phase; there is no event for it). */

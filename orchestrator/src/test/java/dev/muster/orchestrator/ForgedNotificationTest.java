@@ -33,9 +33,7 @@ class ForgedNotificationTest {
           Http.Sse events = Http.Sse.events(replicas.url(0), 0L)) {
         CompletableFuture<Ready> waiter = MusterClient.builder().url(replicas.url(0)).service("app")
             .instance("app-1").timeout(Duration.ofSeconds(30)).build().readyAsync();
-        for (JsonObject e; (e = events.next()) != null; ) {
-          if ("migration.started".equals(e.getString("type")) && "2".equals(e.getString("version"))) break;
-        }
+        events.await("migration.started", "2");
         long next = db.queryLong("SELECT seq FROM muster.event_counter") + 1;
         String forged = new JsonObject().put("seq", next).put("type", "schema.ready").put("schema", "public")
             .put("version", "2").put("at", "2026-01-01T00:00:00Z").encode();

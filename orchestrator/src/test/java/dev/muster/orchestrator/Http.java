@@ -108,6 +108,14 @@ final class Http {
       }
     }
 
+    /** Reads on until an event of {@code type} (and {@code version}, when not null); fails if the stream ends. */
+    JsonObject await(String type, String version) {
+      for (JsonObject e; (e = next()) != null; ) {
+        if (type.equals(e.getString("type")) && (version == null || version.equals(e.getString("version")))) return e;
+      }
+      throw new AssertionError("the event stream ended before " + type + (version == null ? "" : " " + version));
+    }
+
     /** Every remaining event until the server ends the stream. */
     List<JsonObject> rest() {
       List<JsonObject> events = new ArrayList<>();

@@ -7,7 +7,6 @@ import dev.muster.client.MusterClient;
 import dev.muster.client.Ready;
 import dev.muster.testing.PostgresExtension;
 import dev.muster.testing.TestDatabase;
-import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,10 +25,7 @@ class KillTheMigratorTest {
   @Test
   void theSurvivorTakesOverAndEveryWaiterIsReleasedWithEachVersionAppliedOnce(TestDatabase db, @TempDir Path dir)
       throws Exception {
-    Migrations migrations = new Migrations(dir.resolve("migrations"))
-        .write("V1__accounts.sql", "CREATE TABLE accounts (id bigserial PRIMARY KEY);")
-        .write("V2__slow_backfill.sql", "CREATE TABLE backfill (id int);\nSELECT pg_sleep(3);")
-        .write("V3__orders.sql", "CREATE TABLE orders (id bigserial PRIMARY KEY);");
+    Migrations migrations = Migrations.aroundSecond(dir, "CREATE TABLE backfill (id int);\nSELECT pg_sleep(3);");
     try (OrchestratorProcess a = OrchestratorProcess.start("replica-a", db.url(), migrations.dir(), Map.of());
         OrchestratorProcess b = OrchestratorProcess.start("replica-b", db.url(), migrations.dir(), Map.of())) {
       List<OrchestratorProcess> both = List.of(a, b);
@@ -42,10 +38,8 @@ class KillTheMigratorTest {
               .timeout(Duration.ofSeconds(60)).build().readyAsync());
         }
         String holder = null;
-        for (JsonObject e; (e = events.next()) != null; ) {
-          if ("schema.lock_acquired".equals(e.getString("type"))) holder = e.getString("orchestrator");
-          if ("migration.started".equals(e.getString("type")) && "2".equals(e.getString("version"))) break;
-        }
+        holder = events.await("schema.lock_acquired", null).getString("orchestrator");
+        events.await("migration.started", "2");
         assertNotNull(holder);
         OrchestratorProcess migrator = holder.equals(a.name()) ? a : b;
         OrchestratorProcess survivor = migrator == a ? b : a;

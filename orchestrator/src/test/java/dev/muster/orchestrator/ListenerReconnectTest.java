@@ -22,10 +22,7 @@ class ListenerReconnectTest {
   @Test
   void aWaiterIsReleasedAndNoEventIsMissedWhenTheListeningSessionIsKilledMidRun(TestDatabase db, @TempDir Path dir)
       throws Exception {
-    Migrations migrations = new Migrations(dir.resolve("migrations"))
-        .write("V1__accounts.sql", "CREATE TABLE accounts (id bigserial PRIMARY KEY);")
-        .write("V2__slow.sql", "SELECT pg_sleep(1);")
-        .write("V3__orders.sql", "CREATE TABLE orders (id bigserial PRIMARY KEY);");
+    Migrations migrations = Migrations.aroundSecond(dir, "SELECT pg_sleep(1);");
     try (Replicas replicas = Replicas.start(1, Replicas.config(db, migrations.dir()));
         Http.Sse events = Http.Sse.events(replicas.url(0), 0L)) {
       CompletableFuture<Ready> waiter = MusterClient.builder().url(replicas.url(0)).service("app").instance("app-1")

@@ -27,6 +27,14 @@ final class Migrations {
     }
   }
 
+  /** V1 and V3 quick, V2 whatever {@code secondSql} does (usually: takes its time, so a test can act mid-run). */
+  static Migrations aroundSecond(java.nio.file.Path dir, String secondSql) {
+    return new Migrations(dir.resolve("migrations"))
+        .write("V1__accounts.sql", "CREATE TABLE accounts (id bigserial PRIMARY KEY);")
+        .write("V2__second.sql", secondSql)
+        .write("V3__orders.sql", "CREATE TABLE orders (id bigserial PRIMARY KEY);");
+  }
+
   /**
    * A chain of {@code count} migrations like a real project's: tables, a foreign key, an index, a backfill;
    * each sleeps a little so that concurrent starters overlap with it.

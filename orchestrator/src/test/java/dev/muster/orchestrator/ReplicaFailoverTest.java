@@ -7,7 +7,6 @@ import dev.muster.client.MusterClient;
 import dev.muster.client.Ready;
 import dev.muster.testing.PostgresExtension;
 import dev.muster.testing.TestDatabase;
-import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,10 +23,7 @@ class ReplicaFailoverTest {
   @Test
   void whenTheReplicaRunningTheMigrationStopsEveryWaiterOnBothIsReleasedAndNothingRunsTwice(TestDatabase db,
       @TempDir Path dir) throws Exception {
-    Migrations migrations = new Migrations(dir.resolve("migrations"))
-        .write("V1__accounts.sql", "CREATE TABLE accounts (id bigserial PRIMARY KEY);")
-        .write("V2__slow_backfill.sql", "SELECT pg_sleep(2);")
-        .write("V3__orders.sql", "CREATE TABLE orders (id bigserial PRIMARY KEY);");
+    Migrations migrations = Migrations.aroundSecond(dir, "SELECT pg_sleep(2);");
     try (Replicas replicas = Replicas.start(2, Replicas.config(db, migrations.dir()));
         Http.Sse events = Http.Sse.events(replicas.url(1), 0L)) {
       List<CompletableFuture<Ready>> waiters = new ArrayList<>();
@@ -37,10 +33,8 @@ class ReplicaFailoverTest {
       }
       // Pushed, not polled: block on the event stream until the slow migration runs, then stop its runner.
       String holder = null;
-      for (JsonObject e; (e = events.next()) != null; ) {
-        if ("schema.lock_acquired".equals(e.getString("type"))) holder = e.getString("orchestrator");
-        if ("migration.started".equals(e.getString("type")) && "2".equals(e.getString("version"))) break;
-      }
+      holder = events.await("schema.lock_acquired", null).getString("orchestrator");
+      events.await("migration.started", "2");
       assertNotNull(holder, "a replica took the lock");
       int running = "replica-1".equals(holder) ? 0 : 1;
       replicas.stop(running);

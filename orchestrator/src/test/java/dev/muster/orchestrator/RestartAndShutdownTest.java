@@ -9,7 +9,6 @@ import dev.muster.client.MusterEvent;
 import dev.muster.client.Ready;
 import dev.muster.testing.PostgresExtension;
 import dev.muster.testing.TestDatabase;
-import io.vertx.core.json.JsonObject;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,10 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RestartAndShutdownTest {
 
   static Migrations slow(Path dir) {
-    return new Migrations(dir.resolve("migrations"))
-        .write("V1__accounts.sql", "CREATE TABLE accounts (id bigserial PRIMARY KEY);")
-        .write("V2__slow.sql", "CREATE TABLE slow (id int);\nSELECT pg_sleep(2);")
-        .write("V3__orders.sql", "CREATE TABLE orders (id bigserial PRIMARY KEY);");
+    return Migrations.aroundSecond(dir, "CREATE TABLE slow (id int);\nSELECT pg_sleep(2);");
   }
 
   @Test
@@ -51,9 +47,7 @@ class RestartAndShutdownTest {
         waiters.add(MusterClient.builder().url(first.url()).service("app").instance("app-" + i)
             .timeout(Duration.ofSeconds(60)).listener((MusterEvent e) -> ids.add(e.id())).build().readyAsync());
       }
-      for (JsonObject e; (e = events.next()) != null; ) {
-        if ("migration.started".equals(e.getString("type")) && "2".equals(e.getString("version"))) break;
-      }
+      events.await("migration.started", "2");
       first.kill();
     }
     try (OrchestratorProcess second = OrchestratorProcess.start("replica-a", db.url(), migrations.dir(), env)) {
@@ -89,10 +83,8 @@ class RestartAndShutdownTest {
           waiters.add(MusterClient.builder().url(urls).service("app").instance("app-" + i)
               .timeout(Duration.ofSeconds(60)).build().readyAsync());
         }
-        for (JsonObject e; (e = events.next()) != null; ) {
-          if ("schema.lock_acquired".equals(e.getString("type"))) holder = e.getString("orchestrator");
-          if ("migration.started".equals(e.getString("type")) && "2".equals(e.getString("version"))) break;
-        }
+        holder = events.await("schema.lock_acquired", null).getString("orchestrator");
+        events.await("migration.started", "2");
       }
       assertNotNull(holder);
       OrchestratorProcess migrator = holder.equals(a.name()) ? a : b;
