@@ -1,0 +1,107 @@
+package dev.muster.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.muster.orchestrator.config.DatabaseUrl;
+import dev.muster.testing.PostgresExtension;
+import dev.muster.testing.TestDatabase;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * Every scenario at a trivial size on the test database: the behaviour each one relies on (every client
+ * released, every waiter failed, every append delivered, each migration applied once). Durations are
+ * printed by the bench, never asserted here.
+ */
+@ExtendWith(PostgresExtension.class)
+class BenchSmokeTest {
+
+  @BeforeAll
+  static void quiet() {
+    Main.quietLogs(false);
+    Progress.quiet(true);
+  }
+
+  @Test
+  void fanOutReleasesEveryClientOnEveryReplica(TestDatabase test, @TempDir Path work) throws Exception {
+    try (BenchDatabase db = BenchDatabase.external(DatabaseUrl.parse(test.url()))) {
+      List<FanOut.Result> results = FanOut.run(db, work, 2, List.of(3), 1, false);
+
+      FanOut.Result r = results.get(0);
+      assertEquals(3, r.expected());
+      assertEquals(3, r.released());
+      assertEquals(3, r.fromReady().count());
+      assertEquals(3, r.fromMigrationEnd().count());
+    }
+    assertEquals(0, test.queryLong("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'bench\\_%'"),
+        "the bench drops the schemas it made");
+  }
+
+  @Test
+  void fleetStartsEveryInstanceBothWaysAndAppliesEachMigrationOnce(TestDatabase test, @TempDir Path work)
+      throws Exception {
+    try (BenchDatabase db = BenchDatabase.external(DatabaseUrl.parse(test.url()))) {
+      FleetStart.Result r = FleetStart.run(db, work, 2, 3, 1, false, null);
+
+      assertEquals(3, r.muster().succeeded(), () -> "muster: " + r.muster().errors());
+      assertEquals(3, r.flyway().succeeded(), () -> "flyway: " + r.flyway().errors());
+      assertEquals(List.of(), r.muster().errors());
+      assertEquals(List.of(), r.flyway().errors());
+      assertEquals(11, r.migrations(), "the sample app's set, bundled at build time");
+      assertEquals(1, r.muster().fleetReadyPerRun().size());
+      assertEquals(1, r.flyway().fleetReadyPerRun().size());
+    }
+  }
+
+  @Test
+  void failureReachesEveryWaiterWithTheSqlState(TestDatabase test, @TempDir Path work) throws Exception {
+    try (BenchDatabase db = BenchDatabase.external(DatabaseUrl.parse(test.url()))) {
+      FailurePropagation.Result r = FailurePropagation.run(db, work, 2, List.of(3), 1, false).get(0);
+
+      assertEquals(3, r.failedAsExpected(), () -> "surprises: " + r.surprises());
+      assertEquals(3, r.fromFailed().count());
+    }
+  }
+
+  @Test
+  void eventLogDeliversEveryAppendAndAcceptsEveryArrival(TestDatabase test, @TempDir Path work) throws Exception {
+    try (BenchDatabase db = BenchDatabase.external(DatabaseUrl.parse(test.url()))) {
+      EventLog.Result r = EventLog.run(db, work, 1, 20, 100, List.of(4), 20, 4, false);
+
+      assertEquals(20, r.delivered().count());
+      assertTrue(r.throughput().size() >= 1);
+      for (EventLog.Throughput t : r.throughput()) assertEquals(100, t.delivered(), t.toString());
+      assertEquals(20, r.arrivals().accepted(), () -> "errors: " + r.arrivals().errors());
+      assertEquals(40, r.arrivals().events(), "service.starting and service.released for each arrival");
+    }
+  }
+
+  @Test
+  void commandLinePrintsJsonAndExitsZero(TestDatabase test) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream original = System.out;
+    int exit;
+    try {
+      System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+      exit = new CommandLine(new Main()).execute("--database-url", test.url(), "--scenario", "fan-out",
+          "--clients", "2", "--replicas", "1", "--no-warmup", "--json");
+    } finally {
+      System.setOut(original);
+    }
+
+    assertEquals(0, exit);
+    JsonObject json = new JsonObject(bytes.toString(StandardCharsets.UTF_8));
+    assertEquals(2, json.getJsonArray("fanOut").getJsonObject(0).getInteger("released"));
+    assertTrue(json.getJsonObject("machine").getString("postgres").matches("\\d+.*"));
+  }
+}
