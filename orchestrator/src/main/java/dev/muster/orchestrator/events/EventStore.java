@@ -81,11 +81,6 @@ public final class EventStore {
         .execute(Tuple.of(seq, schema, limit)).map(EventStore::events);
   }
 
-  public Future<Event> get(long seq) {
-    return pool.preparedQuery(SELECT_JSON + " WHERE seq = $1").execute(Tuple.of(seq))
-        .map(rows -> rows.size() == 0 ? null : events(rows).get(0));
-  }
-
   /** The number of the newest committed event (0 for an empty log). */
   public Future<Long> lastSeq() {
     return pool.query("SELECT seq FROM muster.event_counter").execute()
