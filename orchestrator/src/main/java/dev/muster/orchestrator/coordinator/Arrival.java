@@ -35,10 +35,14 @@ public record Arrival(String service, String instance, String schema, String req
   }
 
   /**
-   * Whether this arrival's stream carries {@code event}: all of its schema's events, except a failure that
-   * does not concern it (the schema already reached its version), which clients would take as their own.
+   * Whether this arrival's stream carries {@code event}: its schema's {@code schema.*} and {@code migration.*}
+   * events and its own {@code service.*} ones. Other instances' comings and goings are left to
+   * {@code /api/v1/events}: carried to every waiter they would cost N²/2 writes when N services start
+   * together. A failure that does not concern it (the schema already reached its version) is not carried
+   * either: clients would take it as their own.
    */
   public boolean carries(Event event) {
+    if (event.type().startsWith("service.")) return isOwn(event);
     return !Event.SCHEMA_FAILED.equals(event.type()) || isTerminal(event);
   }
 
