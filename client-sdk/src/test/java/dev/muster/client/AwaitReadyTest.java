@@ -201,7 +201,8 @@ class AwaitReadyTest {
     URI second = closedPort();
 
     var failure = assertThrows(OrchestratorUnreachableException.class,
-        () -> client(first, second).timeout(Duration.ofSeconds(1)).build().awaitReady());
+        // Long enough for both refusals to be seen even on a loaded machine's cold JVM (1 s was not, once).
+        () -> client(first, second).timeout(Duration.ofSeconds(3)).build().awaitReady());
 
     assertEquals(5, failure.exitCode());
     assertTrue(failure.getMessage().contains(first.toString()), failure.getMessage());
