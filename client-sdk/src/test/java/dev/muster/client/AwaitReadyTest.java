@@ -79,7 +79,7 @@ class AwaitReadyTest {
     String othersRelease = event(2, "service.released", "'service':'app','instance':'app-0000','version':'4'");
     try (var orchestrator = ScriptedOrchestrator.start(eventsThenHeartbeats(STARTING, othersRelease))) {
       var failure = assertThrows(WaitTimeoutException.class,
-          () -> client(orchestrator.url()).timeout(Duration.ofSeconds(1)).build().awaitReady());
+          () -> client(orchestrator.url()).timeout(Duration.ofSeconds(2)).build().awaitReady());
 
       assertEquals("app-0000", failure.lastEvent().instance());
     }
@@ -215,7 +215,7 @@ class AwaitReadyTest {
     try (var orchestrator = ScriptedOrchestrator.start(
         answer(503, "{\"error\":\"unavailable\",\"message\":\"database unreachable\"}"))) {
       var failure = assertThrows(OrchestratorUnreachableException.class,
-          () -> client(orchestrator.url()).timeout(Duration.ofSeconds(1)).build().awaitReady());
+          () -> client(orchestrator.url()).timeout(Duration.ofSeconds(2)).build().awaitReady());
 
       assertTrue(failure.getMessage().contains("HTTP 503 unavailable: database unreachable"), failure.getMessage());
     }
@@ -225,7 +225,7 @@ class AwaitReadyTest {
   void heartbeatsWithoutAnEndTimeOutNamingTheLastEvent() throws Exception {
     try (var orchestrator = ScriptedOrchestrator.start(eventsThenHeartbeats(STARTING, MIGRATING))) {
       var failure = assertThrows(WaitTimeoutException.class,
-          () -> client(orchestrator.url()).timeout(Duration.ofSeconds(1)).build().awaitReady());
+          () -> client(orchestrator.url()).timeout(Duration.ofSeconds(2)).build().awaitReady());
 
       assertEquals(4, failure.exitCode());
       assertEquals("migration.started", failure.lastEvent().type());
