@@ -1,7 +1,6 @@
 package dev.muster.bench;
 
 import dev.muster.orchestrator.broadcast.Broadcaster;
-import dev.muster.orchestrator.config.DatabaseUrl;
 import dev.muster.orchestrator.db.Bootstrap;
 import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.EventStore;
@@ -86,7 +85,7 @@ final class EventLog {
       int arrivals, int arrivalsInFlight, boolean warmup) throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
-      PgConnectOptions options = connectOptions(db.url());
+      PgConnectOptions options = db.url().connectOptions();
       Pool pool = pool(vertx, options);
       Bootstrap.run(pool).await();
       EventStore store = new EventStore(pool);
@@ -120,11 +119,6 @@ final class EventLog {
     } finally {
       vertx.close().await();
     }
-  }
-
-  static PgConnectOptions connectOptions(DatabaseUrl url) {
-    return new PgConnectOptions().setHost(url.host()).setPort(url.port()).setDatabase(url.database())
-        .setUser(url.user()).setPassword(url.password());
   }
 
   /** Like a replica's pool: eight connections. */

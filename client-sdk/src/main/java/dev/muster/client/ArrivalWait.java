@@ -128,7 +128,7 @@ final class ArrivalWait {
     if (listener != null) {
       listener.accept(event);
     }
-    // The stream carries every event of the schema: other instances' arrivals and releases too.
+    // Defensive: the orchestrator sends only its schema's events and this instance's own service events.
     boolean aboutOurSchema = event.schema() == null || event.schema().equals(client.schema());
     boolean aboutThisInstance = aboutOurSchema && client.instance().equals(event.instance());
     switch (event.type()) {

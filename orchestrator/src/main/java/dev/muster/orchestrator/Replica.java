@@ -1,7 +1,6 @@
 package dev.muster.orchestrator;
 
 import dev.muster.orchestrator.broadcast.Broadcaster;
-import dev.muster.orchestrator.config.DatabaseUrl;
 import dev.muster.orchestrator.config.MusterConfig;
 import dev.muster.orchestrator.coordinator.Coordinator;
 import dev.muster.orchestrator.db.Bootstrap;
@@ -59,7 +58,7 @@ final class Replica extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    PgConnectOptions options = connectOptions(config.database());
+    PgConnectOptions options = config.database().connectOptions();
     pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(options).using(vertx).build();
     EventStore store = new EventStore(pool);
     broadcaster = new Broadcaster(vertx, options, pool, store, config.replicaId());
@@ -87,15 +86,5 @@ final class Replica extends VerticleBase {
         .eventually(() -> broadcaster == null ? Future.succeededFuture() : broadcaster.close())
         .eventually(() -> lock == null ? Future.succeededFuture() : lock.close())
         .eventually(() -> pool == null ? Future.succeededFuture() : pool.close());
-  }
-
-  static PgConnectOptions connectOptions(DatabaseUrl url) {
-    return new PgConnectOptions()
-        .setHost(url.host())
-        .setPort(url.port())
-        .setDatabase(url.database())
-        .setUser(url.user())
-        .setPassword(url.password())
-        .setReconnectAttempts(0);
   }
 }

@@ -32,6 +32,7 @@ public final class Broadcaster {
   private static final Logger log = LoggerFactory.getLogger(Broadcaster.class);
   private static final int PAGE = 500;
   private static final long PING_MS = 5_000;
+  private static final long REPLAY_RETRY_MS = 500;
 
   private final Vertx vertx;
   private final EventStore store;
@@ -219,8 +220,9 @@ public final class Broadcaster {
       store.after(cursor, schema, PAGE).onComplete(ar -> {
         if (cancelled) return;
         if (ar.failed()) {
-          log.warn("Could not replay events after #{}: {}", cursor, ar.cause().getMessage());
-          live(); // go on with what arrives live rather than stall
+          // Going live now would skip what the log holds between the cursor and the live edge: read again.
+          log.warn("Could not replay events after #{} ({}); trying again", cursor, ar.cause().getMessage());
+          vertx.setTimer(REPLAY_RETRY_MS, id -> readPage());
           return;
         }
         ar.result().forEach(this::forward);

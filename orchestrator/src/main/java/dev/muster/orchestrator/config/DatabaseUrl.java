@@ -1,5 +1,6 @@
 package dev.muster.orchestrator.config;
 
+import io.vertx.pgclient.PgConnectOptions;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
@@ -50,6 +51,12 @@ public record DatabaseUrl(String host, int port, String database, String user, S
     String database = path.startsWith("/") ? path.substring(1) : path;
     return new DatabaseUrl(uri.getHost(), uri.getPort() < 0 ? DEFAULT_PORT : uri.getPort(), database,
         user == null ? "postgres" : user, password);
+  }
+
+  /** Vert.x's options for this database; no reconnect attempts of its own (callers decide how to retry). */
+  public PgConnectOptions connectOptions() {
+    return new PgConnectOptions().setHost(host).setPort(port).setDatabase(database).setUser(user).setPassword(password)
+        .setReconnectAttempts(0);
   }
 
   /** {@code jdbc:postgresql://host:port/db}, without credentials (they go separately to the driver). */
