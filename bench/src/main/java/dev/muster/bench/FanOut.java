@@ -1,5 +1,6 @@
 package dev.muster.bench;
 
+import dev.muster.orchestrator.events.EventType;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
@@ -71,10 +72,10 @@ final class FanOut {
     for (int run = 1; run <= repeat; run++) {
       Progress.say("fan-out: " + clients + " clients over " + replicas.size() + " replicas, run " + run + "/" + repeat);
       GatedRound round = GatedRound.run(db, replicas, "fanout", clients);
-      Instant readyAt = round.eventAt(db, "schema.ready");
+      Instant readyAt = round.eventAt(db, EventType.SCHEMA_READY);
       Instant migrationEnd = db.queryInstant("SELECT at FROM " + round.schema + ".bench_marks WHERE what = 'migration_end'");
       Instant appliedAt = db.queryInstant("SELECT at FROM muster.events WHERE schema_name = ?"
-          + " AND type = 'migration.applied' AND data->>'version' = '2'", round.schema);
+          + " AND type = '" + EventType.MIGRATION_APPLIED.wire() + "' AND data->>'version' = '2'", round.schema);
       endToApplied.add(GatedRound.millisBetween(migrationEnd, appliedAt));
       appliedToReady.add(GatedRound.millisBetween(appliedAt, readyAt));
       double runMax = 0;
@@ -101,7 +102,7 @@ final class FanOut {
     out.println();
     Table t = new Table("clients", "replicas", "from", "count", "p50", "p90", "p99", "max");
     for (Result r : results) {
-      t.row(Table.concat(new Object[] {r.clients, r.replicas, "schema.ready"}, Table.cells(r.fromReady)));
+      t.row(Table.concat(new Object[] {r.clients, r.replicas, EventType.SCHEMA_READY.wire()}, Table.cells(r.fromReady)));
       t.row(Table.concat(new Object[] {r.clients, r.replicas, "migration end"}, Table.cells(r.fromMigrationEnd)));
     }
     t.print(out);

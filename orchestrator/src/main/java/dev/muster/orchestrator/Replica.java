@@ -19,6 +19,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * The verticle behind {@link Orchestrator}: the event log and its broadcaster, the coordinator and (for
@@ -56,11 +57,18 @@ final class Replica extends VerticleBase {
     return outcome.future();
   }
 
+  /** See {@link Orchestrator#follow}. */
+  Runnable follow(long afterSeq, Consumer<Event> listener) {
+    Promise<Runnable> cancel = Promise.promise();
+    context.runOnContext(v -> cancel.complete(broadcaster.subscribe(afterSeq, null, listener)));
+    return () -> cancel.future().onSuccess(c -> context.runOnContext(v -> c.run()));
+  }
+
   @Override
   public Future<?> start() {
     PgConnectOptions options = config.database().connectOptions();
     pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(options).using(vertx).build();
-    EventStore store = new EventStore(pool);
+    EventStore store = new EventStore(pool, config.replicaId());
     broadcaster = new Broadcaster(vertx, options, pool, store, config.replicaId());
     lock = new SchemaLock(vertx, options, config.replicaId());
     FlywayRunner runner = new FlywayRunner(config.database(), config.migrations(), config.createSchemas());

@@ -3,7 +3,10 @@ package dev.muster.orchestrator.coordinator;
 import dev.muster.orchestrator.broadcast.Broadcaster;
 import dev.muster.orchestrator.config.MusterConfig;
 import dev.muster.orchestrator.events.Event;
+import dev.muster.orchestrator.events.EventCodec;
 import dev.muster.orchestrator.events.EventStore;
+import dev.muster.orchestrator.events.Payload;
+import dev.muster.orchestrator.events.SchemaStatus;
 import dev.muster.orchestrator.http.ApiException;
 import dev.muster.orchestrator.lock.SchemaLock;
 import dev.muster.orchestrator.runner.FlywayRunner;
@@ -76,7 +79,9 @@ public final class Coordinator {
       List<String> names = new ArrayList<>(config.schemas().literals());
       outcomes.forEach(e -> names.add(e.schema()));
       for (Event outcome : outcomes) {
-        if (config.schemas().rejection(outcome.schema()) == null) record(state(outcome.schema()), outcome);
+        if (config.schemas().rejection(outcome.schema()) == null && outcome.payload() instanceof Payload.Outcome o) {
+          record(state(outcome.schema()), outcome, o);
+        }
       }
       for (String name : new java.util.LinkedHashSet<>(names)) {
         if (config.schemas().rejection(name) != null) continue;
@@ -135,8 +140,7 @@ public final class Coordinator {
             return Future.succeededFuture(new Arrival(service, instance, schema, required, timeout, position,
                 Math.min(resumeAfter, position)));
           }
-          return store.append(Event.of(Event.SERVICE_STARTING, schema).put("service", service).put("instance", instance)
-                  .put("requiredVersion", required).put("orchestrator", config.replicaId()))
+          return store.append(new Payload.ServiceStarting(schema, service, instance, required))
               .map(e -> new Arrival(service, instance, schema, required, timeout, e.seq(), position));
         })
         .onSuccess(arrival -> {
@@ -165,7 +169,7 @@ public final class Coordinator {
   /** The schema's state as this replica knows it: unknown, pending, migrating, ready or failed. */
   public String stateOf(String schema) {
     SchemaState s = schemas.get(schema);
-    return s == null ? "unknown" : s.state;
+    return s == null ? SchemaStatus.UNKNOWN.wire() : s.state.wire();
   }
 
   /** One schema's status, read from Flyway first if this replica has not seen it yet. */
@@ -208,16 +212,13 @@ public final class Coordinator {
   private void giveUp(SchemaState s, Arrival arrival) {
     SchemaState.Waiter w = s.waiters.remove(arrival);
     if (w == null) return;
-    append(Event.of(Event.SERVICE_GAVE_UP, s.name).put("service", arrival.service()).put("instance", arrival.instance())
-        .put("requiredVersion", arrival.requiredVersion()).put("durationMs", w.waitedMs())
-        .put("orchestrator", config.replicaId()));
+    append(new Payload.ServiceGaveUp(s.name, arrival.service(), arrival.instance(), arrival.requiredVersion(),
+        w.waitedMs()));
   }
 
   private void release(SchemaState s, SchemaState.Waiter w) {
     vertx.cancelTimer(w.timer);
-    append(Event.of(Event.SERVICE_RELEASED, s.name).put("service", w.arrival.service())
-        .put("instance", w.arrival.instance()).put("version", s.version).put("durationMs", w.waitedMs())
-        .put("orchestrator", config.replicaId()));
+    append(new Payload.ServiceReleased(s.name, w.arrival.service(), w.arrival.instance(), s.version, w.waitedMs()));
   }
 
   /** Starts a run for {@code s} unless one is under way here, or this replica is at its parallel limit. */
@@ -260,16 +261,14 @@ public final class Coordinator {
                 prepared.recovered);
           }
           if (info.upToDate()) {
-            s.state = "ready";
+            s.state = SchemaStatus.READY;
             settleWaiters(s, Long.MAX_VALUE, true);
             return Future.succeededFuture();
           }
-          return append(Event.of(Event.SCHEMA_LOCK_ACQUIRED, s.name).put("orchestrator", config.replicaId())
-                  .put("version", info.current()).put("targetVersion", info.latest())
-                  .put("pending", info.pending().size()).put("lockSession", held.backendPid())
-                  .put("droppedInvalidIndexes", prepared.recovered.isEmpty() ? null : new JsonArray(prepared.recovered)))
-              .compose(v -> vertx.executeBlocking(() -> runFlyway(s.name), false))
-              .compose(outcome -> append(outcome.put("durationMs", (System.nanoTime() - startedNanos) / 1_000_000)))
+          return append(new Payload.LockAcquired(s.name, info.current(), info.latest(), info.pending().size(),
+                  held.backendPid(), prepared.recovered))
+              .compose(v -> vertx.executeBlocking(() -> runFlyway(s.name, startedNanos), false))
+              .compose(this::append)
               .onSuccess(settled -> settle(s, settled));
         })
         .onFailure(e -> {
@@ -292,49 +291,44 @@ public final class Coordinator {
         });
   }
 
-  /** Runs Flyway on this worker thread; returns the outcome event's fields, or throws {@link RunInterrupted}. */
-  private JsonObject runFlyway(String schema) {
+  /** Runs Flyway on this worker thread; returns the outcome, or throws {@link RunInterrupted}. */
+  private Payload runFlyway(String schema, long startedNanos) {
     FlywayRunner.Progress progress = new FlywayRunner.Progress() {
       @Override
       public void started(String version, String description) {
-        appendBlocking(Event.of(Event.MIGRATION_STARTED, schema).put("version", version)
-            .put("description", description).put("orchestrator", config.replicaId()));
+        appendBlocking(new Payload.MigrationStarted(schema, version, description));
       }
 
       @Override
       public void applied(Connection migration, String version, String description, long durationMs)
           throws SQLException {
         // In the migration's own transaction: a crash before its commit leaves no 'applied' behind.
-        EventStore.append(migration, Event.of(Event.MIGRATION_APPLIED, schema).put("version", version)
-            .put("description", description).put("durationMs", durationMs).put("orchestrator", config.replicaId()));
+        store.appendInTransaction(migration, new Payload.MigrationApplied(schema, version, description, durationMs));
       }
     };
     try {
       FlywayRunner.Result result = runner.migrate(schema, progress);
-      return Event.of(Event.SCHEMA_READY, schema).put("version", result.version())
-          .put("migrations", result.executed()).put("orchestrator", config.replicaId());
+      return new Payload.SchemaReady(schema, result.version(), result.executed(), (System.nanoTime() - startedNanos) / 1_000_000);
     } catch (MigrationFailure f) {
       if (f.connectionLost()) throw new RunInterrupted(f); // not the migration's fault: run it again later
       log.warn("Migration of schema {} failed at {}: [{}] {}", schema, f.version(), f.sqlState(), f.getMessage());
-      return Event.of(Event.SCHEMA_FAILED, schema).put("version", f.version()).put("description", f.description())
-          .put("schemaVersion", f.schemaVersion())
-          .put("error", new JsonObject().put("sqlState", f.sqlState()).put("message", f.getMessage()))
-          .put("orchestrator", config.replicaId());
+      return new Payload.SchemaFailed(schema, f.version(), f.description(), f.schemaVersion(),
+          new Payload.RunError(f.sqlState(), f.getMessage()), (System.nanoTime() - startedNanos) / 1_000_000);
     }
   }
 
   /** From the worker thread: progress events are written in order, before the migration goes on. */
-  private void appendBlocking(JsonObject fields) {
+  private void appendBlocking(Payload payload) {
     try {
-      store.append(fields).toCompletionStage().toCompletableFuture().get();
+      store.append(payload).toCompletionStage().toCompletableFuture().get();
     } catch (Exception e) {
-      log.warn("Could not record {} for schema {}: {}", fields.getString("type"), fields.getString("schema"), e.toString());
+      log.warn("Could not record {} for schema {}: {}", payload.typeName(), payload.schema(), e.toString());
     }
   }
 
-  private Future<Event> append(JsonObject fields) {
-    return store.append(fields).onFailure(e -> log.warn("Could not record {} for schema {}: {}",
-        fields.getString("type"), fields.getString("schema"), e.getMessage()));
+  private Future<Event> append(Payload payload) {
+    return store.append(payload).onFailure(e -> log.warn("Could not record {} for schema {}: {}",
+        payload.typeName(), payload.schema(), e.getMessage()));
   }
 
   private void lockLost(String schema) {
@@ -344,70 +338,61 @@ public final class Coordinator {
 
   /** Follows the log — this replica's events and every other's. */
   private void onEvent(Event e) {
-    if (e.schema() == null || config.schemas().rejection(e.schema()) != null) return;
+    if (e.schema() == null || e.type() == null || config.schemas().rejection(e.schema()) != null) return;
     SchemaState s = state(e.schema());
-    JsonObject json = e.json();
     switch (e.type()) {
-      case Event.SERVICE_STARTING:
-        s.fleetWaiting.put(json.getString("service") + "/" + e.instance(), json.getString("at"));
-        break;
-      case Event.SERVICE_RELEASED:
-      case Event.SERVICE_GAVE_UP:
-        s.fleetWaiting.remove(json.getString("service") + "/" + e.instance());
-        break;
-      case Event.SCHEMA_LOCK_ACQUIRED:
-        s.state = "migrating";
+      case SERVICE_STARTING -> {
+        Payload.ServiceStarting p = (Payload.ServiceStarting) e.payload();
+        s.fleetWaiting.put(p.service() + "/" + p.instance(), e.at());
+      }
+      case SERVICE_RELEASED, SERVICE_GAVE_UP -> {
+        Payload.ServiceEvent p = (Payload.ServiceEvent) e.payload();
+        s.fleetWaiting.remove(p.service() + "/" + p.instance());
+      }
+      case SCHEMA_LOCK_ACQUIRED -> {
+        s.state = SchemaStatus.MIGRATING;
         s.holder = e.orchestrator();
         s.lastError = null;
         heardFromHolder(s);
-        break;
-      case Event.MIGRATION_STARTED:
-        s.state = "migrating";
-        s.runningMigration = e.version();
+      }
+      case MIGRATION_STARTED -> {
+        s.state = SchemaStatus.MIGRATING;
+        s.runningMigration = ((Payload.MigrationStarted) e.payload()).version();
         heardFromHolder(s);
-        break;
-      case Event.MIGRATION_APPLIED:
-        s.applied(e.version());
+      }
+      case MIGRATION_APPLIED -> {
+        s.applied(((Payload.MigrationApplied) e.payload()).version());
         s.runningMigration = null;
         heardFromHolder(s);
-        break;
-      case Event.SCHEMA_READY:
-      case Event.SCHEMA_FAILED:
-        settle(s, e);
-        break;
-      default:
-        break;
+      }
+      case SCHEMA_READY, SCHEMA_FAILED -> settle(s, e);
     }
   }
 
   /** A run's outcome: record it and settle the waiters that arrived before it. Idempotent. */
   private void settle(SchemaState s, Event outcome) {
-    if (outcome.seq() <= s.settledSeq) return;
-    record(s, outcome);
+    if (outcome.seq() <= s.settledSeq || !(outcome.payload() instanceof Payload.Outcome o)) return;
+    record(s, outcome, o);
     s.fleetWaiting.clear();
     cancelTakeoverCheck(s);
-    settleWaiters(s, outcome.seq(), Event.SCHEMA_READY.equals(outcome.type()));
+    settleWaiters(s, outcome.seq(), o instanceof Payload.SchemaReady);
   }
 
   /** Takes a run's outcome into the schema's state: version, state, last run, last error. */
-  private static void record(SchemaState s, Event outcome) {
+  private static void record(SchemaState s, Event outcome, Payload.Outcome o) {
     s.settledSeq = outcome.seq();
-    boolean ready = Event.SCHEMA_READY.equals(outcome.type());
-    JsonObject json = outcome.json();
-    if (ready) {
-      s.applied(outcome.version());
-      s.state = s.pending.isEmpty() ? "ready" : "pending";
-      s.lastError = null;
+    s.applied(o.reached());
+    if (o instanceof Payload.SchemaFailed failed) {
+      s.state = SchemaStatus.FAILED;
+      s.lastError = EventCodec.encode(failed.report());
     } else {
-      s.applied(json.getString("schemaVersion"));
-      s.state = "failed";
-      s.lastError = json.getJsonObject("error", new JsonObject()).copy()
-          .put("version", json.getString("version")).put("description", json.getString("description"));
+      s.state = s.pending.isEmpty() ? SchemaStatus.READY : SchemaStatus.PENDING;
+      s.lastError = null;
     }
     s.holder = null;
     s.runningMigration = null;
-    s.lastRun = new JsonObject().put("at", json.getString("at")).put("durationMs", json.getLong("durationMs"))
-        .put("orchestrator", outcome.orchestrator()).put("outcome", ready ? "ready" : "failed");
+    s.lastRun = new JsonObject().put("at", String.valueOf(outcome.at())).put("durationMs", o.durationMs())
+        .put("orchestrator", outcome.orchestrator()).put("outcome", s.state == SchemaStatus.FAILED ? "failed" : "ready");
   }
 
   /** Settles local waiters that arrived before event {@code beforeSeq}: released if the schema is new enough for them. */

@@ -1,5 +1,6 @@
 package dev.muster.orchestrator.coordinator;
 
+import dev.muster.orchestrator.events.SchemaStatus;
 import dev.muster.orchestrator.runner.SchemaInfo;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -12,7 +13,7 @@ import java.util.stream.Collectors;
 /** What one replica knows of one schema. Confined to the coordinator's context. */
 final class SchemaState {
   final String name;
-  String state = "unknown";
+  SchemaStatus state = SchemaStatus.UNKNOWN;
   String version;
   String latest;
   List<SchemaInfo.Migration> pending = List.of();
@@ -21,7 +22,7 @@ final class SchemaState {
   /** This replica's waiters, by arrival. */
   final Map<Arrival, Waiter> waiters = new LinkedHashMap<>();
   /** Every replica's waiting instances, as the event log tells: "service/instance" → waiting since. */
-  final Map<String, String> fleetWaiting = new LinkedHashMap<>();
+  final Map<String, java.time.Instant> fleetWaiting = new LinkedHashMap<>();
 
   boolean running;
   boolean trying;
@@ -44,7 +45,9 @@ final class SchemaState {
     pending = info.pending();
     applied(info.current());
     // A failure stays the state until a run gets past it; Flyway alone cannot tell failed from pending.
-    if (!running && holder == null) state = pending.isEmpty() ? "ready" : "failed".equals(state) ? "failed" : "pending";
+    if (!running && holder == null) {
+      state = pending.isEmpty() ? SchemaStatus.READY : state == SchemaStatus.FAILED ? SchemaStatus.FAILED : SchemaStatus.PENDING;
+    }
   }
 
   /** Drops pending migrations at or below {@code applied}. */
@@ -61,7 +64,7 @@ final class SchemaState {
     pending.forEach(m -> pendingJson.add(new JsonObject().put("version", m.version()).put("description", m.description())));
     return new JsonObject()
         .put("schema", name)
-        .put("state", state)
+        .put("state", state.wire())
         .put("version", version)
         .put("latestVersion", latest)
         .put("pending", pendingJson)

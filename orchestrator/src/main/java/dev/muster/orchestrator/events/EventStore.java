@@ -33,18 +33,25 @@ public final class EventStore {
   private static final String SELECT_JSON = "SELECT (data || jsonb_build_object('seq', seq, 'at', at))::text AS json"
       + " FROM muster.events";
 
-  private final Pool pool;
+  private static final String IS_OUTCOME = "type IN ('" + EventType.SCHEMA_READY.wire() + "', '"
+      + EventType.SCHEMA_FAILED.wire() + "')";
 
-  public EventStore(Pool pool) {
+  private final Pool pool;
+  private final String orchestrator;
+
+  /** The log on {@code pool}; what this replica appends is signed {@code orchestrator}. */
+  public EventStore(Pool pool, String orchestrator) {
     this.pool = pool;
+    this.orchestrator = orchestrator;
   }
 
-  /** Appends an event (fields must include {@code type} and {@code schema}) and broadcasts it. */
-  public Future<Event> append(JsonObject fields) {
+  /** Appends an event and broadcasts it. */
+  public Future<Event> append(Payload payload) {
+    JsonObject fields = EventCodec.encode(payload, orchestrator);
     // JsonObject parameters go over the wire as jsonb; a String would become a JSON string value.
     return pool.preparedQuery(APPEND)
-        .execute(Tuple.of(fields.getString("type"), fields.getString("schema"), fields, notifyPayload(fields)))
-        .map(rows -> Event.fromJson(new JsonObject(rows.iterator().next().getString("json"))));
+        .execute(Tuple.of(payload.typeName(), payload.schema(), fields, notifyPayload(fields)))
+        .map(rows -> EventCodec.decode(rows.iterator().next().getString("json")));
   }
 
   /**
@@ -52,10 +59,11 @@ public final class EventStore {
    * only if that transaction commits. The runner uses it to tie {@code migration.applied} to the migration's
    * own commit, so a migration rolled back by a crash never appears applied.
    */
-  public static void append(Connection connection, JsonObject fields) throws SQLException {
+  public void appendInTransaction(Connection connection, Payload payload) throws SQLException {
+    JsonObject fields = EventCodec.encode(payload, orchestrator);
     try (PreparedStatement st = connection.prepareStatement(APPEND_JDBC)) {
-      st.setString(1, fields.getString("type"));
-      st.setString(2, fields.getString("schema"));
+      st.setString(1, payload.typeName());
+      st.setString(2, payload.schema());
       st.setString(3, fields.encode());
       st.setString(4, notifyPayload(fields).encode());
       st.executeQuery().close();
@@ -90,7 +98,7 @@ public final class EventStore {
   /** The last {@code schema.ready} or {@code schema.failed} of every schema that has one. */
   public Future<List<Event>> lastOutcomes() {
     return pool.query("SELECT DISTINCT ON (schema_name) (data || jsonb_build_object('seq', seq, 'at', at))::text AS json"
-        + " FROM muster.events WHERE type IN ('schema.ready', 'schema.failed') ORDER BY schema_name, seq DESC")
+        + " FROM muster.events WHERE " + IS_OUTCOME + " ORDER BY schema_name, seq DESC")
         .execute().map(EventStore::events);
   }
 
@@ -100,14 +108,16 @@ public final class EventStore {
    */
   static JsonObject notifyPayload(JsonObject fields) {
     if (bytes(fields) <= MAX_PAYLOAD_BYTES) return fields;
-    JsonObject copy = fields.copy().put("truncated", true);
-    JsonObject error = copy.getJsonObject("error");
-    if (error != null) error.put("message", cut(error.getString("message"), 2000));
-    if (copy.getString("description") != null) copy.put("description", cut(copy.getString("description"), 500));
+    JsonObject copy = fields.copy().put(Fields.TRUNCATED, true);
+    JsonObject error = copy.getJsonObject(Fields.ERROR);
+    if (error != null) error.put(Fields.MESSAGE, cut(error.getString(Fields.MESSAGE), 2000));
+    if (copy.getString(Fields.DESCRIPTION) != null) {
+      copy.put(Fields.DESCRIPTION, cut(copy.getString(Fields.DESCRIPTION), 500));
+    }
     if (bytes(copy) <= MAX_PAYLOAD_BYTES) return copy;
     // Still too long (huge identifiers elsewhere): the receiver only needs to know which event to read.
-    return new JsonObject().put("type", fields.getString("type")).put("schema", fields.getString("schema"))
-        .put("truncated", true);
+    return new JsonObject().put(Fields.TYPE, fields.getString(Fields.TYPE)).put(Fields.SCHEMA, fields.getString(Fields.SCHEMA))
+        .put(Fields.TRUNCATED, true);
   }
 
   private static int bytes(JsonObject json) {
@@ -121,7 +131,7 @@ public final class EventStore {
 
   private static List<Event> events(RowSet<Row> rows) {
     List<Event> events = new ArrayList<>(rows.size());
-    for (Row row : rows) events.add(Event.fromJson(new JsonObject(row.getString("json"))));
+    for (Row row : rows) events.add(EventCodec.decode(row.getString("json")));
     return events;
   }
 }

@@ -5,7 +5,11 @@ import dev.muster.orchestrator.config.MusterConfig;
 import dev.muster.orchestrator.config.SchemaNames;
 import dev.muster.orchestrator.coordinator.Arrival;
 import dev.muster.orchestrator.coordinator.Coordinator;
-import dev.muster.orchestrator.events.Event;
+import dev.muster.orchestrator.events.EventCodec;
+import dev.muster.orchestrator.events.EventType;
+import dev.muster.orchestrator.events.Fields;
+import dev.muster.orchestrator.events.Payload;
+import dev.muster.orchestrator.events.SchemaStatus;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -311,21 +315,19 @@ public final class HttpApi implements Handler<HttpServerRequest> {
     subscription.set(broadcaster.subscribe(arrival.streamFrom(), arrival.schema(), event -> {
       if (!arrival.isTerminal(event)) return;
       subscription.cancel();
-      switch (event.type()) {
-        case Event.SCHEMA_FAILED:
-          JsonObject error = event.json().getJsonObject("error", new JsonObject()).copy()
-              .put("version", event.version()).put("description", event.json().getString("description"));
-          json(ctx, 409, new JsonObject().put("schema", arrival.schema()).put("state", "failed")
-              .put("message", "the migration of schema " + arrival.schema() + " failed: " + error.getString("message"))
-              .put("error", error));
-          break;
-        case Event.SERVICE_GAVE_UP:
-          error(ctx, new ApiException(504, "timeout", arrival.service() + " gave up waiting for schema "
-              + arrival.schema() + " after " + arrival.timeout().toSeconds() + " s"));
-          break;
-        default:
-          json(ctx, 200, new JsonObject().put("schema", arrival.schema()).put("state", "ready")
-              .put("version", event.version()));
+      if (event.payload() instanceof Payload.SchemaFailed failed) {
+        JsonObject error = EventCodec.encode(failed.report());
+        json(ctx, 409, new JsonObject().put(Fields.SCHEMA, arrival.schema()).put(Fields.STATE, SchemaStatus.FAILED.wire())
+            .put(Fields.MESSAGE, "the migration of schema " + arrival.schema() + " failed: " + failed.error().message())
+            .put(Fields.ERROR, error));
+      } else if (event.type() == EventType.SERVICE_GAVE_UP) {
+        error(ctx, new ApiException(504, "timeout", arrival.service() + " gave up waiting for schema "
+            + arrival.schema() + " after " + arrival.timeout().toSeconds() + " s"));
+      } else {
+        String version = event.payload() instanceof Payload.SchemaReady ready ? ready.version()
+            : ((Payload.ServiceReleased) event.payload()).version();
+        json(ctx, 200, new JsonObject().put(Fields.SCHEMA, arrival.schema()).put(Fields.STATE, SchemaStatus.READY.wire())
+            .put(Fields.VERSION, version));
       }
     }));
   }

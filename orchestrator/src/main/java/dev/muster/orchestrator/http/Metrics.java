@@ -3,6 +3,8 @@ package dev.muster.orchestrator.http;
 import dev.muster.orchestrator.broadcast.Broadcaster;
 import dev.muster.orchestrator.coordinator.Coordinator;
 import dev.muster.orchestrator.events.Event;
+import dev.muster.orchestrator.events.EventType;
+import dev.muster.orchestrator.events.Payload;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -28,9 +30,8 @@ import java.util.function.IntSupplier;
 final class Metrics {
   static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-  private static final Set<String> EVENT_TYPES = Set.of(Event.SERVICE_STARTING, Event.SERVICE_RELEASED,
-      Event.SERVICE_GAVE_UP, Event.SCHEMA_LOCK_ACQUIRED, Event.MIGRATION_STARTED, Event.MIGRATION_APPLIED,
-      Event.SCHEMA_READY, Event.SCHEMA_FAILED);
+  /** The {@code type} label of events of a type this build does not know. */
+  private static final String OTHER_TYPE = "other";
   private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS");
   /** Histogram buckets from a quick DDL statement to an hour-long backfill. */
   private static final Duration[] BUCKETS = {Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(100),
@@ -56,7 +57,7 @@ final class Metrics {
         .tag("outcome", "released").register(registry);
     waitsGaveUp = timer("muster.wait.duration", "Time a service waited, arrival to release or giving up")
         .tag("outcome", "gave_up").register(registry);
-    for (String type : EVENT_TYPES) events(type); // all types from the start, so rates work from zero
+    for (EventType type : EventType.values()) events(type.wire()); // all types from the start, so rates work from zero
     Gauge.builder("muster.http.streams.open", openStreams::getAsInt)
         .description("Event streams and ?wait=true requests this replica holds open").register(registry);
     Gauge.builder("muster.services.waiting", coordinator, c -> waiting(c.statuses()))
@@ -89,17 +90,23 @@ final class Metrics {
   }
 
   private void observe(Event event) {
-    events(EVENT_TYPES.contains(event.type()) ? event.type() : "other").increment();
-    Long ms = durationMs(event.json());
-    if (ms == null) return;
-    switch (event.type()) {
-      case Event.MIGRATION_APPLIED -> migrations.record(Duration.ofMillis(ms));
-      case Event.SCHEMA_READY -> runsReady.record(Duration.ofMillis(ms));
-      case Event.SCHEMA_FAILED -> runsFailed.record(Duration.ofMillis(ms));
-      case Event.SERVICE_RELEASED -> waitsReleased.record(Duration.ofMillis(ms));
-      case Event.SERVICE_GAVE_UP -> waitsGaveUp.record(Duration.ofMillis(ms));
-      default -> { }
+    events(event.type() == null ? OTHER_TYPE : event.type().wire()).increment();
+    Payload p = event.payload();
+    if (p instanceof Payload.MigrationApplied applied) {
+      record(migrations, applied.durationMs());
+    } else if (p instanceof Payload.SchemaReady ready) {
+      record(runsReady, ready.durationMs());
+    } else if (p instanceof Payload.SchemaFailed failed) {
+      record(runsFailed, failed.durationMs());
+    } else if (p instanceof Payload.ServiceReleased released) {
+      record(waitsReleased, released.durationMs());
+    } else if (p instanceof Payload.ServiceGaveUp gaveUp) {
+      record(waitsGaveUp, gaveUp.durationMs());
     }
+  }
+
+  private static void record(Timer timer, Long ms) {
+    if (ms != null && ms >= 0) timer.record(Duration.ofMillis(ms));
   }
 
   private Counter events(String type) {
@@ -109,13 +116,6 @@ final class Metrics {
 
   private static Timer.Builder timer(String name, String description) {
     return Timer.builder(name).description(description).serviceLevelObjectives(BUCKETS);
-  }
-
-  private static Long durationMs(JsonObject json) {
-    Object value = json.getValue("durationMs");
-    if (!(value instanceof Number)) return null;
-    long ms = ((Number) value).longValue();
-    return ms < 0 ? null : ms;
   }
 
   private static int waiting(JsonArray statuses) {
