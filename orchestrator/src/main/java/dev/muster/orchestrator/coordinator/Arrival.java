@@ -3,8 +3,8 @@ package dev.muster.orchestrator.coordinator;
 import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.EventType;
 import dev.muster.orchestrator.events.Payload;
+import dev.muster.orchestrator.events.Versions;
 import java.time.Duration;
-import org.flywaydb.core.api.MigrationVersion;
 
 /**
  * A service instance that announced it is starting and needs {@code schema} at {@code requiredVersion} or
@@ -18,6 +18,17 @@ import org.flywaydb.core.api.MigrationVersion;
  */
 public record Arrival(String service, String instance, String schema, String requiredVersion, Duration timeout,
     long seq, long streamFrom) {
+
+  /**
+   * What a service says when it arrives.
+   *
+   * @param requiredVersion {@code null}: the latest its schema's migrations reach
+   * @param timeout         {@code null}: it waits as long as it takes
+   * @param resumeAfter     not null for a stream cut off earlier and resumed after that event: no second
+   *                        {@code service.starting}
+   */
+  public record Request(String service, String instance, String schema, String requiredVersion, Duration timeout,
+      Long resumeAfter) {}
 
   /** The event after which this arrival's stream ends: the schema is ready for it, or failed, or it gave up. */
   public boolean isTerminal(Event event) {
@@ -49,12 +60,6 @@ public record Arrival(String service, String instance, String schema, String req
 
   /** True when a schema at {@code version} (null: nothing applied) is new enough for this arrival. */
   public boolean satisfiedBy(String version) {
-    if (requiredVersion == null) return true;
-    return version != null && compare(version, requiredVersion) >= 0;
-  }
-
-  /** Flyway's version order: {@code 1.10 > 1.9}, {@code 2 = 2.0}. */
-  public static int compare(String a, String b) {
-    return MigrationVersion.fromVersion(a).compareTo(MigrationVersion.fromVersion(b));
+    return Versions.reaches(version, requiredVersion);
   }
 }

@@ -26,6 +26,11 @@ public final class Event {
     this.text = text;
   }
 
+  /** An entry of a log (a log held in memory, a test's). */
+  public static Event logged(long seq, Instant at, String orchestrator, Payload payload) {
+    return new Event(seq, at, orchestrator, payload, null);
+  }
+
   /** An event not in the log (yet), as a replica pushes it. */
   public static Event unlogged(Instant at, String orchestrator, Payload payload) {
     return new Event(null, at, orchestrator, payload, null);

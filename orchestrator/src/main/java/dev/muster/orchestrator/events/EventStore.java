@@ -7,10 +7,13 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -20,7 +23,7 @@ import java.util.List;
  * rolls the counter back too), and because the counter row stays locked until commit, events commit in
  * the order of their numbers — so a reader that has seen {@code n} knows every event below {@code n}.
  */
-public final class EventStore {
+public final class EventStore implements EventLog {
 
   /** The NOTIFY channel of the contract. */
   public static final String CHANNEL = "muster_events";
@@ -46,6 +49,7 @@ public final class EventStore {
   }
 
   /** Appends an event and broadcasts it. */
+  @Override
   public Future<Event> append(Payload payload) {
     JsonObject fields = EventCodec.encode(payload, orchestrator);
     // JsonObject parameters go over the wire as jsonb; a String would become a JSON string value.
@@ -59,6 +63,7 @@ public final class EventStore {
    * only if that transaction commits. The runner uses it to tie {@code migration.applied} to the migration's
    * own commit, so a migration rolled back by a crash never appears applied.
    */
+  @Override
   public void appendInTransaction(Connection connection, Payload payload) throws SQLException {
     JsonObject fields = EventCodec.encode(payload, orchestrator);
     try (PreparedStatement st = connection.prepareStatement(APPEND_JDBC)) {
@@ -95,11 +100,37 @@ public final class EventStore {
         .map(rows -> rows.iterator().next().getLong("seq"));
   }
 
-  /** The last {@code schema.ready} or {@code schema.failed} of every schema that has one. */
+  @Override
   public Future<List<Event>> lastOutcomes() {
     return pool.query("SELECT DISTINCT ON (schema_name) (data || jsonb_build_object('seq', seq, 'at', at))::text AS json"
         + " FROM muster.events WHERE " + IS_OUTCOME + " ORDER BY schema_name, seq DESC")
         .execute().map(EventStore::events);
+  }
+
+  /**
+   * Read with JDBC, by a command that runs no replica ({@code status}): each of {@code schemas}' last outcome and
+   * every event of it since, oldest first — what a projection needs to tell its state. Empty while the log does not
+   * exist yet.
+   */
+  public static List<Event> sinceLastOutcome(Connection c, Collection<String> schemas) throws SQLException {
+    try (PreparedStatement exists = c.prepareStatement("SELECT to_regclass('muster.events') IS NOT NULL");
+        ResultSet rs = exists.executeQuery()) {
+      if (!rs.next() || !rs.getBoolean(1)) return List.of();
+    }
+    Array names = c.createArrayOf("text", schemas.toArray());
+    try (PreparedStatement st = c.prepareStatement("WITH last AS (SELECT schema_name, max(seq) AS seq FROM muster.events"
+        + "   WHERE schema_name = ANY(?) AND " + IS_OUTCOME + " GROUP BY schema_name)"
+        + " SELECT (e.data || jsonb_build_object('seq', e.seq, 'at', e.at))::text FROM muster.events e"
+        + " LEFT JOIN last USING (schema_name) WHERE e.schema_name = ANY(?) AND e.seq >= coalesce(last.seq, 0)"
+        + " ORDER BY e.seq")) {
+      st.setArray(1, names);
+      st.setArray(2, names);
+      List<Event> events = new ArrayList<>();
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) events.add(EventCodec.decode(rs.getString(1)));
+      }
+      return events;
+    }
   }
 
   /**

@@ -28,7 +28,11 @@ public final class Fields {
   public static final String SQL_STATE = "sqlState";
   public static final String MESSAGE = "message";
 
-  // A schema's state (GET /api/v1/schemas, status, plan).
+  // An arrival's body (beside service, instance, schema, requiredVersion).
+  public static final String TIMEOUT_SECONDS = "timeoutSeconds";
+
+  // A schema's state (GET /api/v1/schemas, status, plan), listed under SCHEMAS.
+  public static final String SCHEMAS = "schemas";
   public static final String STATE = "state";
   public static final String LATEST_VERSION = "latestVersion";
   public static final String SCRIPT = "script";

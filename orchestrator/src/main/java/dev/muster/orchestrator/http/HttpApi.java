@@ -4,12 +4,14 @@ import dev.muster.orchestrator.broadcast.Broadcaster;
 import dev.muster.orchestrator.config.MusterConfig;
 import dev.muster.orchestrator.config.SchemaNames;
 import dev.muster.orchestrator.coordinator.Arrival;
+import dev.muster.orchestrator.coordinator.ArrivalRefused;
 import dev.muster.orchestrator.coordinator.Coordinator;
 import dev.muster.orchestrator.events.EventCodec;
 import dev.muster.orchestrator.events.EventType;
 import dev.muster.orchestrator.events.Fields;
 import dev.muster.orchestrator.events.Payload;
 import dev.muster.orchestrator.events.SchemaStatus;
+import dev.muster.orchestrator.projection.SchemaView;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -26,6 +28,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -194,7 +197,8 @@ public final class HttpApi implements Handler<HttpServerRequest> {
         .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
         .handler(this::arrive);
     router.get(SCHEMAS).handler(this::readAccess)
-        .handler(ctx -> json(ctx, 200, new JsonObject().put("schemas", coordinator.statuses())));
+        .handler(ctx -> json(ctx, 200, new JsonObject().put(Fields.SCHEMAS, new JsonArray(coordinator.views().stream()
+            .map(SchemaView::toJson).toList()))));
     router.get(SCHEMAS + "/:schema").handler(this::readAccess).handler(this::schema);
     router.get(EVENTS).handler(ctx -> {
       access.requireRead(ctx.request(), true);
@@ -261,8 +265,8 @@ public final class HttpApi implements Handler<HttpServerRequest> {
     Long lastEventId = lastEventId(ctx);
     Long resumeAfter = stream ? lastEventId : null;
     Held held = stream || wait ? hold(ctx) : null;
-    coordinator.arrive(request.service(), request.instance(), request.schema(), request.requiredVersion(), timeout,
-            resumeAfter)
+    coordinator.arrive(new Arrival.Request(request.service(), request.instance(), request.schema(),
+            request.requiredVersion(), timeout, resumeAfter))
         .onFailure(ctx::fail)
         .onSuccess(arrival -> {
           if (ctx.response().closed() || (held != null && held.released())) {
@@ -273,7 +277,7 @@ public final class HttpApi implements Handler<HttpServerRequest> {
             awaitArrival(ctx, held, arrival);
           } else {
             json(ctx, 202, new JsonObject().put("arrival", String.valueOf(arrival.seq()))
-                .put("schema", arrival.schema()).put("state", coordinator.stateOf(arrival.schema())));
+                .put("schema", arrival.schema()).put("state", coordinator.statusOf(arrival.schema()).wire()));
           }
         });
   }
@@ -339,7 +343,7 @@ public final class HttpApi implements Handler<HttpServerRequest> {
     if (config.schemas().rejection(schema) != null) {
       throw new ApiException(404, "unknown_schema", config.schemas().rejection(schema));
     }
-    coordinator.status(schema).onSuccess(status -> json(ctx, 200, status)).onFailure(ctx::fail);
+    coordinator.view(schema).onSuccess(view -> json(ctx, 200, view.toJson())).onFailure(ctx::fail);
   }
 
   /** Every event as SSE; {@code Last-Event-ID} or {@code ?since=SEQ} replays from the log first. */
@@ -441,7 +445,11 @@ public final class HttpApi implements Handler<HttpServerRequest> {
     cancelBodyDeadline(ctx);
     Throwable failure = ctx.failure();
     int status = ctx.statusCode();
-    if (failure instanceof ApiException) {
+    if (failure instanceof ArrivalRefused refused) {
+      error(ctx, new ApiException(409, "version_skew", refused.getMessage(), new JsonObject()
+          .put(Fields.SCHEMA, refused.schema()).put(Fields.REQUIRED_VERSION, refused.requiredVersion())
+          .put(Fields.LATEST_VERSION, refused.latestVersion())));
+    } else if (failure instanceof ApiException) {
       error(ctx, (ApiException) failure);
     } else if (status == 413) {
       // The rest of an oversized body is not worth reading: answer, then close the connection.

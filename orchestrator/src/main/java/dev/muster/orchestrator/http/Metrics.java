@@ -5,13 +5,12 @@ import dev.muster.orchestrator.coordinator.Coordinator;
 import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.EventType;
 import dev.muster.orchestrator.events.Payload;
+import dev.muster.orchestrator.projection.SchemaView;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.Set;
 import java.util.function.IntSupplier;
@@ -60,7 +59,7 @@ final class Metrics {
     for (EventType type : EventType.values()) events(type.wire()); // all types from the start, so rates work from zero
     Gauge.builder("muster.http.streams.open", openStreams::getAsInt)
         .description("Event streams and ?wait=true requests this replica holds open").register(registry);
-    Gauge.builder("muster.services.waiting", coordinator, c -> waiting(c.statuses()))
+    Gauge.builder("muster.services.waiting", coordinator, c -> c.views().stream().mapToInt(SchemaView::waiting).sum())
         .description("Services waiting for their schema, fleet-wide, as this replica follows the log").register(registry);
     Gauge.builder("muster.events.last.seq", broadcaster, Broadcaster::lastSeq)
         .description("Number of the last event of the log this replica has delivered").register(registry);
@@ -116,13 +115,5 @@ final class Metrics {
 
   private static Timer.Builder timer(String name, String description) {
     return Timer.builder(name).description(description).serviceLevelObjectives(BUCKETS);
-  }
-
-  private static int waiting(JsonArray statuses) {
-    int total = 0;
-    for (Object status : statuses) {
-      if (status instanceof JsonObject json && json.getValue("waiting") instanceof Number n) total += n.intValue();
-    }
-    return total;
   }
 }
