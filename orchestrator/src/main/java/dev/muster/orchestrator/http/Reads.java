@@ -11,9 +11,14 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * The calls that only show state: every schema, one schema, and the event log as a stream.
+ * The calls that only show state: every schema, one schema, whether one is ready (for platform probes), and the
+ * event log as a stream.
  */
 final class Reads {
+  /** The readiness answer's own fields. */
+  static final String READY = "ready";
+  static final String VERSION_PARAMETER = "version";
+
   private final SchemaNames allowed;
   private final Coordinator coordinator;
   private final EventFeed feed;
@@ -37,6 +42,23 @@ final class Reads {
   void schema(RoutingContext ctx) {
     String schema = RequestChecks.schema(ctx.pathParam(Fields.SCHEMA), allowed);
     coordinator.view(schema).onSuccess(view -> json(ctx, 200, view.toJson())).onFailure(ctx::fail);
+  }
+
+  /**
+   * {@code GET /api/v1/schemas/{schema}/ready[?version=V]}: 200 when the schema is at V or newer (its latest
+   * without V), 503 otherwise — what a platform's readiness probe asks for a service that embeds no client.
+   */
+  void readiness(RoutingContext ctx) {
+    String schema = RequestChecks.schema(ctx.pathParam(Fields.SCHEMA), allowed);
+    String param = Params.single(ctx.request(), VERSION_PARAMETER);
+    String required = param == null ? null : ArrivalRequest.version(VERSION_PARAMETER, param);
+    coordinator.view(schema).onSuccess(view -> {
+      boolean ready = view.readyFor(required);
+      json(ctx, ready ? 200 : 503, new JsonObject().put(Fields.SCHEMA, schema).put(READY, ready)
+          .put(Fields.STATE, view.status().wire()).put(Fields.VERSION, view.version())
+          .put(Fields.REQUIRED_VERSION, required != null ? required : view.latestVersion())
+          .put(Fields.LATEST_VERSION, view.latestVersion()));
+    }).onFailure(ctx::fail);
   }
 
   /** {@code GET /api/v1/events}: every event as SSE; {@code Last-Event-ID} or {@code ?since=SEQ} replays from the log first. */

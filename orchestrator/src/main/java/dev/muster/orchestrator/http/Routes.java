@@ -18,6 +18,7 @@ final class Routes {
   static final String ARRIVALS = "/api/v1/arrivals";
   static final String SCHEMAS = "/api/v1/schemas";
   static final String SCHEMA = SCHEMAS + "/{schema}";
+  static final String SCHEMA_READY = SCHEMA + "/ready";
   static final String EVENTS = "/api/v1/events";
   static final String HEALTH = "/health";
   static final String READY = "/ready";
@@ -39,6 +40,7 @@ final class Routes {
     router.post(ARRIVALS).handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes)).handler(arrivals::arrive);
     router.get(SCHEMAS).handler(read(access)).handler(reads::schemas);
     router.get(pattern(SCHEMA)).handler(read(access)).handler(reads::schema);
+    router.get(pattern(SCHEMA_READY)).handler(read(access)).handler(reads::readiness);
     router.get(EVENTS).handler(ctx -> {
       access.requireRead(ctx.request(), true); // an EventSource sends no headers: ?access_token= may carry it
       ctx.next();
@@ -77,7 +79,9 @@ final class Routes {
       default:
         if (path.startsWith(SCHEMAS + "/")) {
           String rest = path.substring(SCHEMAS.length() + 1);
-          if (rest.indexOf('/') < 0) return SCHEMA;
+          int slash = rest.indexOf('/');
+          if (slash < 0) return SCHEMA;
+          if (rest.substring(slash).equals("/ready")) return SCHEMA_READY;
         }
         return path.startsWith("/api/") ? OTHER_API : "static";
     }
