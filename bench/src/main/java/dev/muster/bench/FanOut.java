@@ -16,8 +16,8 @@ import java.util.List;
  * <p>Two reference instants, both on the database server's clock (the same clock as the JVM's when it runs on
  * the same host, as the embedded server does):
  * <ul>
- *   <li><b>from schema.ready</b> — the event's {@code at}: PostgreSQL's {@code now()} when the append of
- *   {@code schema.ready} began, right after Flyway returned on the runner's thread. What follows is Muster's
+ *   <li><b>from schema.ready</b> — the event's {@code at}: PostgreSQL's {@code clock_timestamp()} at the append
+ *   of {@code schema.ready}, right after Flyway returned on the runner's thread. What follows is Muster's
  *   fan-out proper: commit, NOTIFY, every replica's listener, the coordinators, each SSE stream, the SDK.</li>
  *   <li><b>from migration end</b> — {@code clock_timestamp()} in the migration's last statement. Adds what a
  *   service also waits for: the migration's commit, Flyway's history row, the runner's INVALID-index check.</li>

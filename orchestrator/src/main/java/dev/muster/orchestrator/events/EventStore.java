@@ -22,6 +22,11 @@ import java.util.List;
  * in the table exactly when its notification is delivered, numbers have no gaps (a rolled-back append
  * rolls the counter back too), and because the counter row stays locked until commit, events commit in
  * the order of their numbers — so a reader that has seen {@code n} knows every event below {@code n}.
+ *
+ * <p>An event's {@code at} is when it was appended: {@code clock_timestamp()}, read once the counter row is
+ * locked, not {@code now()}, which is the start of the enclosing transaction — an applied migration's event,
+ * written at the end of the migration's own transaction, would read earlier than its own start. Taken under the
+ * counter's lock, times also rise with the numbers.
  */
 public final class EventStore implements EventLog {
 
@@ -77,8 +82,8 @@ public final class EventStore implements EventLog {
 
   private static String appendSql(String type, String schema, String data, String payload) {
     return "WITH next AS (UPDATE muster.event_counter SET seq = seq + 1 RETURNING seq),"
-        + " appended AS (INSERT INTO muster.events (seq, type, schema_name, data)"
-        + "   SELECT seq, " + type + ", " + schema + ", " + data + " FROM next RETURNING seq, at, data)"
+        + " appended AS (INSERT INTO muster.events (seq, at, type, schema_name, data)"
+        + "   SELECT seq, clock_timestamp(), " + type + ", " + schema + ", " + data + " FROM next RETURNING seq, at, data)"
         + " SELECT (data || jsonb_build_object('seq', seq, 'at', at))::text AS json,"
         + "   pg_notify('" + CHANNEL + "', ((" + payload + ") || jsonb_build_object('seq', seq, 'at', at))::text)"
         + " FROM appended";
