@@ -30,6 +30,22 @@ public record Arrival(String service, String instance, String schema, String req
   public record Request(String service, String instance, String schema, String requiredVersion, Duration timeout,
       Long resumeAfter) {}
 
+  /** An arrival on record as event {@code seq}; its stream carries what follows {@code position}. */
+  static Arrival announced(Request request, String required, long seq, long position) {
+    return new Arrival(request.service(), request.instance(), request.schema(), required, request.timeout(), seq,
+        position);
+  }
+
+  /**
+   * A stream resumed after {@code request.resumeAfter()}: from where the client was, even past what this replica
+   * has delivered yet (it may lag behind the replica the client came from) — a repeated event is as wrong as a
+   * missed one.
+   */
+  static Arrival resumed(Request request, String required, long position) {
+    return new Arrival(request.service(), request.instance(), request.schema(), required, request.timeout(), position,
+        request.resumeAfter());
+  }
+
   /** The event after which this arrival's stream ends: the schema is ready for it, or failed, or it gave up. */
   public boolean isTerminal(Event event) {
     if (!schema.equals(event.schema()) || event.type() == null) return false;

@@ -128,15 +128,9 @@ public final class Coordinator {
           if (wanted != null && !reaches(schema, wanted)) return Future.failedFuture(ArrivalRefused.versionSkew(request, latest));
           String required = wanted != null ? wanted : latest;
           long position = feed.lastSeq();
-          if (request.resumeAfter() != null) {
-            // From where the client was, even past what this replica has delivered yet (it may lag behind the
-            // replica the client came from): a repeated event is as wrong as a missed one.
-            return Future.succeededFuture(new Arrival(request.service(), request.instance(), schema, required,
-                request.timeout(), position, request.resumeAfter()));
-          }
+          if (request.resumeAfter() != null) return Future.succeededFuture(Arrival.resumed(request, required, position));
           return recorder.append(new Payload.ServiceStarting(schema, request.service(), request.instance(), required))
-              .map(e -> new Arrival(request.service(), request.instance(), schema, required, request.timeout(), e.seq(),
-                  position));
+              .map(e -> Arrival.announced(request, required, e.seq(), position));
         })
         .onSuccess(arrival -> {
           String version = version(schema);

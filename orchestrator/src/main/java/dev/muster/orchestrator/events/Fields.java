@@ -41,6 +41,8 @@ public final class Fields {
   public static final String RUNNING_MIGRATION = "runningMigration";
   public static final String LAST_RUN = "lastRun";
   public static final String OUTCOME = "outcome";
+  /** The readiness probe's answer: whether the schema is at the version asked for. */
+  public static final String READY = "ready";
 
   private Fields() {}
 }

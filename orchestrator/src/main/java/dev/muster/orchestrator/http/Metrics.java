@@ -5,6 +5,7 @@ import dev.muster.orchestrator.coordinator.Coordinator;
 import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.EventType;
 import dev.muster.orchestrator.events.Payload;
+import dev.muster.orchestrator.events.SchemaStatus;
 import dev.muster.orchestrator.projection.SchemaView;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -29,6 +30,8 @@ import java.util.function.IntSupplier;
 final class Metrics {
   static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
+  /** The label of a run's or a wait's outcome: a run's is the state it left the schema in. */
+  private static final String OUTCOME = "outcome";
   /** The {@code type} label of events of a type this build does not know. */
   private static final String OTHER_TYPE = "other";
   private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS");
@@ -49,13 +52,13 @@ final class Metrics {
     migrations = timer("muster.migration.duration", "Time each migration took to apply (migration.applied)")
         .register(registry);
     runsReady = timer("muster.run.duration", "Time a schema's run took, lock to outcome (schema.ready/failed)")
-        .tag("outcome", "ready").register(registry);
+        .tag(OUTCOME, SchemaStatus.READY.wire()).register(registry);
     runsFailed = timer("muster.run.duration", "Time a schema's run took, lock to outcome (schema.ready/failed)")
-        .tag("outcome", "failed").register(registry);
+        .tag(OUTCOME, SchemaStatus.FAILED.wire()).register(registry);
     waitsReleased = timer("muster.wait.duration", "Time a service waited, arrival to release or giving up")
-        .tag("outcome", "released").register(registry);
+        .tag(OUTCOME, "released").register(registry);
     waitsGaveUp = timer("muster.wait.duration", "Time a service waited, arrival to release or giving up")
-        .tag("outcome", "gave_up").register(registry);
+        .tag(OUTCOME, "gave_up").register(registry);
     for (EventType type : EventType.values()) events(type.wire()); // all types from the start, so rates work from zero
     Gauge.builder("muster.http.streams.open", openStreams::getAsInt)
         .description("Event streams and ?wait=true requests this replica holds open").register(registry);

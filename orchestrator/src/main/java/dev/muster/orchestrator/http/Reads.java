@@ -15,8 +15,7 @@ import io.vertx.ext.web.RoutingContext;
  * event log as a stream.
  */
 final class Reads {
-  /** The readiness answer's own fields. */
-  static final String READY = "ready";
+  /** The readiness probe's parameter: the version the service needs. */
   static final String VERSION_PARAMETER = "version";
 
   private final SchemaNames allowed;
@@ -54,7 +53,7 @@ final class Reads {
     String required = param == null ? null : ArrivalRequest.version(VERSION_PARAMETER, param);
     coordinator.view(schema).onSuccess(view -> {
       boolean ready = view.readyFor(required);
-      json(ctx, ready ? 200 : 503, new JsonObject().put(Fields.SCHEMA, schema).put(READY, ready)
+      json(ctx, ready ? 200 : 503, new JsonObject().put(Fields.SCHEMA, schema).put(Fields.READY, ready)
           .put(Fields.STATE, view.status().wire()).put(Fields.VERSION, view.version())
           .put(Fields.REQUIRED_VERSION, required != null ? required : view.latestVersion())
           .put(Fields.LATEST_VERSION, view.latestVersion()));
