@@ -293,7 +293,7 @@ final class EventLog {
       broadcaster = new Broadcaster(vertx, options, pool, store, "bench-events");
       broadcaster.subscribe(event -> {
         Tracker t = event.schema() == null ? null : trackers.get(event.schema());
-        if (t != null && TYPE.equals(event.type())) t.deliver(event);
+        if (t != null && TYPE.equals(event.typeName())) t.deliver(event);
       });
       return broadcaster.start();
     }

@@ -161,7 +161,9 @@ public final class Coordinator {
 
   /** One schema's state, read first if this replica has not read it yet. */
   public Future<SchemaView> view(String schema) {
-    if (loads.containsKey(schema)) return load(schema).map(v -> projection.view(schema));
+    if (projection.view(schema) != null || loads.containsKey(schema)) {
+      return load(schema).map(v -> projection.view(schema));
+    }
     // A read keeps no state: made-up names that match a pattern must not grow this replica's memory.
     return runners.apply(schema).inspect(schema).map(Projection::of);
   }

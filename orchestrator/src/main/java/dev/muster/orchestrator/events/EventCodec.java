@@ -48,12 +48,15 @@ public final class EventCodec {
         .put(AT, event.at() == null ? null : event.at().toString());
   }
 
-  /** An event read from the log (or its NOTIFY copy): the stored fields with {@code seq} and {@code at}. */
+  /**
+   * An event read from the log (or its NOTIFY copy): the stored fields with {@code seq} and {@code at}. Its JSON
+   * text is kept, compact, with every field it came with — those a newer replica added too.
+   */
   public static Event decode(String text) {
     JsonObject json = new JsonObject(text);
     Object seq = json.getValue(SEQ);
     return new Event(seq instanceof Number n ? n.longValue() : null, instant(json.getString(AT)),
-        json.getString(ORCHESTRATOR), payload(json), text);
+        json.getString(ORCHESTRATOR), payload(json), json.encode());
   }
 
   public static JsonObject encode(FailureReport report) {

@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.muster.orchestrator.config.MusterConfig;
+import dev.muster.orchestrator.config.SchemaNames;
 import dev.muster.orchestrator.events.EventType;
 import dev.muster.orchestrator.events.Payload;
 import dev.muster.orchestrator.events.SchemaStatus;
+import dev.muster.orchestrator.projection.SchemaView;
 import io.vertx.core.Future;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -154,6 +156,21 @@ class CoordinatorTest {
     Coordinator c = replica("replica-b");
     assertEquals(SchemaStatus.FAILED, c.statusOf("public"));
     assertEquals("x", c.views().get(0).error().message());
+  }
+
+  @Test
+  void aSchemaKnownFromTheLogAloneIsReadWithWhatTheLogSaid() {
+    MusterConfig tenants = config.toBuilder().schemas(SchemaNames.parse("public,tenant_*")).build();
+    Coordinator c = new Coordinator(tenants, log.writer("replica-b"), log, locks, schema -> new FakeRunner(schema, 2, 1),
+        clock);
+    c.start();
+    log.add("replica-a", new Payload.ServiceStarting("tenant_a", "app", "app-1", "2"));
+    log.deliver();
+    SchemaView view = c.view("tenant_a").result();
+    assertEquals(1, view.waiting(), "another replica's waiter, from the log");
+    assertEquals(SchemaStatus.PENDING, view.status(), "and the files, read now");
+    assertEquals(1, c.view("tenant_unheard_of").result().pending().size());
+    assertEquals(2, c.views().size(), "a schema only asked about is not kept");
   }
 
   @Test
