@@ -1,12 +1,8 @@
 // The dashboard's entry point: follows the orchestrator's event stream, re-reads its snapshot whenever the
 // stream (re)opens, and draws at most once per animation frame.
-import { Model } from './model.js';
+import { EVENT_TYPES, Model } from './model.js';
 import { View } from './view.js';
 
-const EVENT_TYPES = [
-  'service.starting', 'service.released', 'service.gave_up', 'schema.lock_acquired',
-  'migration.started', 'migration.applied', 'schema.ready', 'schema.failed',
-];
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 10_000;
 

@@ -7,9 +7,16 @@ export const STATES = ['failed', 'migrating', 'pending', 'unknown', 'ready'];
 /** Instance states as the page shows them. */
 export const INSTANCE_STATES = ['waiting', 'failed', 'gave_up', 'released'];
 
-const SCHEMA_EVENTS = new Set([
+/**
+ * The orchestrator's event types: those about a service instance, then those about its schema. The same
+ * lists as the orchestrator's Java model (EventType), which a test checks.
+ */
+export const SERVICE_EVENT_TYPES = ['service.starting', 'service.released', 'service.gave_up'];
+export const SCHEMA_EVENT_TYPES = [
   'schema.lock_acquired', 'migration.started', 'migration.applied', 'schema.ready', 'schema.failed',
-]);
+];
+export const EVENT_TYPES = [...SERVICE_EVENT_TYPES, ...SCHEMA_EVENT_TYPES];
+const SCHEMA_EVENTS = new Set(SCHEMA_EVENT_TYPES);
 const PROBLEM_EVENTS = new Set(['schema.failed', 'service.gave_up']);
 
 /** Compares Flyway versions ("2", "2.1", "10") part by part, numerically where both parts are numbers. */

@@ -4,6 +4,7 @@ import dev.muster.orchestrator.broadcast.Broadcaster;
 import dev.muster.orchestrator.db.Bootstrap;
 import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.EventStore;
+import dev.muster.orchestrator.events.Payload;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
@@ -50,6 +51,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  */
 final class EventLog {
   static final String TYPE = "bench.append";
+  private static final String ORCHESTRATOR = "bench-events";
 
   record Throughput(String path, int inFlight, String synchronousCommit, int appends, double perSecond, int delivered,
       Stats issueToListener) {
@@ -88,7 +90,7 @@ final class EventLog {
       PgConnectOptions options = db.url().connectOptions();
       Pool pool = pool(vertx, options);
       Bootstrap.run(pool).await();
-      EventStore store = new EventStore(pool);
+      EventStore store = new EventStore(pool, ORCHESTRATOR);
       Listener listener = new Listener(options, pool, store);
       vertx.deployVerticle(listener).await();
 
@@ -111,7 +113,7 @@ final class EventLog {
         String actual = unsynced.query("SHOW synchronous_commit").execute().await().iterator().next().getString(0);
         int c = inFlight.get(inFlight.size() - 1);
         Progress.say("events: " + appends + " appends, " + c + " in flight, synchronous_commit=" + actual);
-        rows.add(throughput(db, new EventStore(unsynced), listener, "EventStore", c, appends, actual));
+        rows.add(throughput(db, new EventStore(unsynced, ORCHESTRATOR), listener, "EventStore", c, appends, actual));
         unsynced.close().await();
       }
       Arrivals a = arrivals > 0 ? arrivals(db, work, replicas, arrivals, arrivalsInFlight) : null;
@@ -126,10 +128,10 @@ final class EventLog {
     return PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(options).using(vertx).build();
   }
 
-  private static JsonObject fields(String schema, int n) {
+  private static Payload fields(String schema, int n) {
     // As large as a service.starting: the payload size is part of the cost.
-    return Event.of(TYPE, schema).put("service", "app").put("instance", "app-7f3c9d2e-" + n)
-        .put("requiredVersion", "11").put("orchestrator", "bench-events").put("n", n);
+    return new Payload.Unrecognized(TYPE, schema, new JsonObject().put("service", "app")
+        .put("instance", "app-7f3c9d2e-" + n).put("requiredVersion", "11").put("orchestrator", ORCHESTRATOR).put("n", n));
   }
 
   private record Pace(List<Double> ack, List<Double> delivered) {}
@@ -265,7 +267,7 @@ final class EventLog {
 
     void deliver(Event event) {
       long now = System.nanoTime();
-      Integer n = event.json().getInteger("n");
+      Integer n = event.payload() instanceof Payload.Unrecognized u ? u.fields().getInteger("n") : null;
       if (n == null || n < 0 || n >= delivered.length() || !delivered.compareAndSet(n, 0, now)) return;
       arrivals.add(n);
       all.countDown();
@@ -291,7 +293,7 @@ final class EventLog {
       broadcaster = new Broadcaster(vertx, options, pool, store, "bench-events");
       broadcaster.subscribe(event -> {
         Tracker t = event.schema() == null ? null : trackers.get(event.schema());
-        if (t != null && TYPE.equals(event.type())) t.deliver(event);
+        if (t != null && TYPE.equals(event.typeName())) t.deliver(event);
       });
       return broadcaster.start();
     }

@@ -1,5 +1,6 @@
 package dev.muster.bench;
 
+import dev.muster.orchestrator.events.EventType;
 import dev.muster.client.MigrationFailedException;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
@@ -50,7 +51,7 @@ final class FailurePropagation {
     for (int run = 1; run <= repeat; run++) {
       Progress.say("failure: " + waiters + " waiters over " + replicas.size() + " replicas, run " + run + "/" + repeat);
       GatedRound round = GatedRound.run(db, replicas, "failure", waiters);
-      Instant failedAt = round.eventAt(db, "schema.failed");
+      Instant failedAt = round.eventAt(db, EventType.SCHEMA_FAILED);
       for (Waiters.Outcome o : round.outcomes) {
         if (o.error() instanceof MigrationFailedException f && EXPECTED_SQLSTATE.equals(f.sqlState())) {
           failed++;

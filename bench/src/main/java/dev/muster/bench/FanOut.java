@@ -1,5 +1,6 @@
 package dev.muster.bench;
 
+import dev.muster.orchestrator.events.EventType;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
@@ -15,8 +16,8 @@ import java.util.List;
  * <p>Two reference instants, both on the database server's clock (the same clock as the JVM's when it runs on
  * the same host, as the embedded server does):
  * <ul>
- *   <li><b>from schema.ready</b> — the event's {@code at}: PostgreSQL's {@code now()} when the append of
- *   {@code schema.ready} began, right after Flyway returned on the runner's thread. What follows is Muster's
+ *   <li><b>from schema.ready</b> — the event's {@code at}: PostgreSQL's {@code clock_timestamp()} at the append
+ *   of {@code schema.ready}, right after Flyway returned on the runner's thread. What follows is Muster's
  *   fan-out proper: commit, NOTIFY, every replica's listener, the coordinators, each SSE stream, the SDK.</li>
  *   <li><b>from migration end</b> — {@code clock_timestamp()} in the migration's last statement. Adds what a
  *   service also waits for: the migration's commit, Flyway's history row, the runner's INVALID-index check.</li>
@@ -71,10 +72,10 @@ final class FanOut {
     for (int run = 1; run <= repeat; run++) {
       Progress.say("fan-out: " + clients + " clients over " + replicas.size() + " replicas, run " + run + "/" + repeat);
       GatedRound round = GatedRound.run(db, replicas, "fanout", clients);
-      Instant readyAt = round.eventAt(db, "schema.ready");
+      Instant readyAt = round.eventAt(db, EventType.SCHEMA_READY);
       Instant migrationEnd = db.queryInstant("SELECT at FROM " + round.schema + ".bench_marks WHERE what = 'migration_end'");
       Instant appliedAt = db.queryInstant("SELECT at FROM muster.events WHERE schema_name = ?"
-          + " AND type = 'migration.applied' AND data->>'version' = '2'", round.schema);
+          + " AND type = '" + EventType.MIGRATION_APPLIED.wire() + "' AND data->>'version' = '2'", round.schema);
       endToApplied.add(GatedRound.millisBetween(migrationEnd, appliedAt));
       appliedToReady.add(GatedRound.millisBetween(appliedAt, readyAt));
       double runMax = 0;
@@ -101,7 +102,7 @@ final class FanOut {
     out.println();
     Table t = new Table("clients", "replicas", "from", "count", "p50", "p90", "p99", "max");
     for (Result r : results) {
-      t.row(Table.concat(new Object[] {r.clients, r.replicas, "schema.ready"}, Table.cells(r.fromReady)));
+      t.row(Table.concat(new Object[] {r.clients, r.replicas, EventType.SCHEMA_READY.wire()}, Table.cells(r.fromReady)));
       t.row(Table.concat(new Object[] {r.clients, r.replicas, "migration end"}, Table.cells(r.fromMigrationEnd)));
     }
     t.print(out);

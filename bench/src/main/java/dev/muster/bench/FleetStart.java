@@ -1,5 +1,6 @@
 package dev.muster.bench;
 
+import dev.muster.orchestrator.events.EventType;
 import dev.muster.client.MusterClient;
 import dev.muster.orchestrator.config.DatabaseUrl;
 import io.vertx.core.json.JsonArray;
@@ -95,7 +96,7 @@ final class FleetStart {
           (musterFirst ? muster : flyway).add(round);
           if (musterFirst) {
             runMs.add((double) db.queryLong("SELECT coalesce(max((data->>'durationMs')::bigint), -1) FROM muster.events"
-                + " WHERE schema_name = ? AND type = 'schema.ready'", round.schema));
+                + " WHERE schema_name = ? AND type = '" + EventType.SCHEMA_READY.wire() + "'", round.schema));
           }
           int applied = round.verify(db);
           if (migrations < 0) migrations = applied;

@@ -1,5 +1,6 @@
 package dev.muster.bench;
 
+import dev.muster.orchestrator.events.EventType;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -40,8 +41,8 @@ final class GatedRound {
   }
 
   /** The {@code at} of the schema's one event of {@code type}: when PostgreSQL began appending it. */
-  Instant eventAt(BenchDatabase db, String type) {
-    return db.queryInstant("SELECT at FROM muster.events WHERE schema_name = ? AND type = ?", schema, type);
+  Instant eventAt(BenchDatabase db, EventType type) {
+    return db.queryInstant("SELECT at FROM muster.events WHERE schema_name = ? AND type = ?", schema, type.wire());
   }
 
   static double millisBetween(Instant from, Instant to) {

@@ -1,5 +1,6 @@
 package dev.muster.bench;
 
+import dev.muster.orchestrator.events.EventType;
 import dev.muster.client.MusterClient;
 import dev.muster.client.Ready;
 import java.time.Duration;
@@ -54,7 +55,7 @@ final class Waiters {
           .schema(schema)
           .timeout(timeout)
           .listener(event -> {
-            if ("service.starting".equals(event.type()) && instance.equals(event.instance())
+            if (EventType.SERVICE_STARTING.wire().equals(event.type()) && instance.equals(event.instance())
                 && ownArrivalSeen.getCount() > 0) {
               ownArrivalSeen.countDown();
               w.streaming.countDown();

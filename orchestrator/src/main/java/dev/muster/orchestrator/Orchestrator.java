@@ -4,8 +4,8 @@ import dev.muster.orchestrator.config.MusterConfig;
 import dev.muster.orchestrator.events.Event;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * One orchestrator replica, started on a Vert.x instance the caller owns.
@@ -48,8 +48,16 @@ public final class Orchestrator {
    * replica. Completes with the outcome event ({@code schema.ready}, {@code service.released} when there was
    * nothing to do, {@code schema.failed}, or {@code service.gave_up} after {@code timeout}).
    */
-  public Future<JsonObject> migrate(String schema, Duration timeout) {
-    return replica.migrate(schema, timeout).map(Event::json);
+  public Future<Event> migrate(String schema, Duration timeout) {
+    return replica.migrate(schema, timeout);
+  }
+
+  /**
+   * Follows the log: every event after {@code afterSeq}, read back first and then live, in order, each once,
+   * called on the replica's context. The returned action stops it.
+   */
+  public Runnable follow(long afterSeq, Consumer<Event> listener) {
+    return replica.follow(afterSeq, listener);
   }
 
   public MusterConfig config() {

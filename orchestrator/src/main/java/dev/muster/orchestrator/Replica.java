@@ -2,13 +2,17 @@ package dev.muster.orchestrator;
 
 import dev.muster.orchestrator.broadcast.Broadcaster;
 import dev.muster.orchestrator.config.MusterConfig;
+import dev.muster.orchestrator.coordinator.Arrival;
 import dev.muster.orchestrator.coordinator.Coordinator;
+import dev.muster.orchestrator.coordinator.VertxClock;
 import dev.muster.orchestrator.db.Bootstrap;
 import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.EventStore;
 import dev.muster.orchestrator.http.HttpApi;
 import dev.muster.orchestrator.lock.SchemaLock;
 import dev.muster.orchestrator.runner.FlywayRunner;
+import dev.muster.orchestrator.runner.Runner;
+import dev.muster.orchestrator.runner.WorkerRunner;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -19,6 +23,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * The verticle behind {@link Orchestrator}: the event log and its broadcaster, the coordinator and (for
@@ -28,6 +33,8 @@ final class Replica extends VerticleBase {
 
   /** How long a stopping replica lets a run under way finish. */
   static final Duration STOP_BOUND = Duration.ofSeconds(30);
+  /** The service name the migrate command arrives as. */
+  static final String MIGRATE_SERVICE = "muster-migrate";
 
   final MusterConfig config;
   private final boolean http;
@@ -50,21 +57,29 @@ final class Replica extends VerticleBase {
   /** Arrives as the migrate command and completes with the arrival's terminal event. */
   Future<Event> migrate(String schema, Duration timeout) {
     Promise<Event> outcome = Promise.promise();
-    context.runOnContext(v -> coordinator.arrive("muster-migrate", config.replicaId(), schema, null, timeout, null)
+    context.runOnContext(v -> coordinator.arrive(new Arrival.Request(MIGRATE_SERVICE, config.replicaId(), schema, null,
+            timeout, null))
         .compose(arrival -> broadcaster.first(arrival.streamFrom(), schema, arrival::isTerminal))
         .onComplete(outcome));
     return outcome.future();
+  }
+
+  /** See {@link Orchestrator#follow}. */
+  Runnable follow(long afterSeq, Consumer<Event> listener) {
+    Promise<Runnable> cancel = Promise.promise();
+    context.runOnContext(v -> cancel.complete(broadcaster.subscribe(afterSeq, null, listener)));
+    return () -> cancel.future().onSuccess(c -> context.runOnContext(v -> c.run()));
   }
 
   @Override
   public Future<?> start() {
     PgConnectOptions options = config.database().connectOptions();
     pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(options).using(vertx).build();
-    EventStore store = new EventStore(pool);
+    EventStore store = new EventStore(pool, config.replicaId());
     broadcaster = new Broadcaster(vertx, options, pool, store, config.replicaId());
     lock = new SchemaLock(vertx, options, config.replicaId());
-    FlywayRunner runner = new FlywayRunner(config.database(), config.migrations(), config.createSchemas());
-    coordinator = new Coordinator(vertx, config, store, broadcaster, lock, runner);
+    Runner runner = new WorkerRunner(vertx, new FlywayRunner(config.database(), config.migrations(), config.createSchemas()));
+    coordinator = new Coordinator(config, store, broadcaster, lock, schema -> runner, new VertxClock(vertx));
     Future<?> started = Bootstrap.run(pool)
         .compose(v -> broadcaster.start())
         .compose(v -> coordinator.start());

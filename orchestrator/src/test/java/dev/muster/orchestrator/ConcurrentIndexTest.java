@@ -116,12 +116,9 @@ class ConcurrentIndexTest {
   }
 
   /** The killed holder's backend ends by itself (client_connection_check_interval), while its build still waits. */
-  private static void awaitGone(TestDatabase db, long pid) throws InterruptedException {
-    for (int i = 0; i < 200; i++) {
-      if (db.queryLong("SELECT count(*) FROM pg_stat_activity WHERE pid = ?", (int) pid) == 0) return;
-      Thread.sleep(50);
-    }
-    throw new AssertionError("the orphaned CREATE INDEX CONCURRENTLY backend never ended");
+  private static void awaitGone(TestDatabase db, long pid) {
+    Poll.until("the orphaned CREATE INDEX CONCURRENTLY backend ends", Duration.ofSeconds(10),
+        () -> db.queryLong("SELECT count(*) FROM pg_stat_activity WHERE pid = ?", (int) pid) == 0);
   }
 
   private static List<CompletableFuture<Ready>> waiters(String urlsA, String urlsB) {
@@ -134,11 +131,8 @@ class ConcurrentIndexTest {
   }
 
   /** The build is registered and waiting on our snapshot (PostgreSQL reports its phase; there is no event for it). */
-  private static void awaitBuildWaiting(TestDatabase db) throws InterruptedException {
-    for (int i = 0; i < 200; i++) {
-      if (db.queryLong("SELECT count(*) FROM pg_stat_progress_create_index WHERE phase LIKE 'waiting for%'") > 0) return;
-      Thread.sleep(50);
-    }
-    throw new AssertionError("CREATE INDEX CONCURRENTLY never started waiting");
+  private static void awaitBuildWaiting(TestDatabase db) {
+    Poll.until("CREATE INDEX CONCURRENTLY starts waiting", Duration.ofSeconds(10),
+        () -> db.queryLong("SELECT count(*) FROM pg_stat_progress_create_index WHERE phase LIKE 'waiting for%'") > 0);
   }
 }

@@ -9,6 +9,8 @@ import dev.muster.client.MigrationFailedException;
 import dev.muster.client.MusterClient;
 import dev.muster.client.Ready;
 import dev.muster.orchestrator.config.MusterConfig;
+import dev.muster.orchestrator.events.Event;
+import dev.muster.orchestrator.events.EventType;
 import dev.muster.testing.PostgresExtension;
 import dev.muster.testing.TestDatabase;
 import io.vertx.core.Future;
@@ -81,9 +83,9 @@ class DashboardBrowserTest {
       Orchestrator[] a = {start(config)};
 
       // Many tenants, migrated before the page opens: its summary, search and pages are for them.
-      List<Future<JsonObject>> tenants = new ArrayList<>();
+      List<Future<Event>> tenants = new ArrayList<>();
       for (int i = 1; i <= TENANTS; i++) tenants.add(a[0].migrate(String.format("tenant_%03d", i), WAIT));
-      for (Future<JsonObject> t : tenants) assertEquals("schema.ready", t.await().getString("type"));
+      for (Future<Event> t : tenants) assertEquals(EventType.SCHEMA_READY, t.await().type());
 
       List<CompletableFuture<Ready>> publicWaiters = new ArrayList<>();
       List<CompletableFuture<Http.Response>> impatient = new ArrayList<>();

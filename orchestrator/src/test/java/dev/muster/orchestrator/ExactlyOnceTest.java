@@ -58,8 +58,8 @@ class ExactlyOnceTest {
       assertEquals(CLIENTS, db.queryLong("SELECT count(DISTINCT data->>'instance') FROM muster.events"
           + " WHERE type = 'service.starting'"));
       assertEquals(0, db.queryLong("SELECT count(*) FROM muster.events WHERE type IN ('schema.failed', 'service.gave_up')"));
-      assertEquals(db.queryLong("SELECT count(*) FROM muster.events"), db.queryLong("SELECT max(seq) FROM muster.events"),
-          "the event log's numbers have no gaps");
+      // One statement, one snapshot: late service.released appends may still be landing.
+      assertEquals(0, db.queryLong("SELECT max(seq) - count(*) FROM muster.events"), "the event log's numbers have no gaps");
       assertEquals(List.of(), logs.errors());
     } finally {
       threads.shutdownNow();

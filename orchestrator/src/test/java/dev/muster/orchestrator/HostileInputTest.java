@@ -175,11 +175,8 @@ class HostileInputTest {
     Answer status = send(HTTP1, read);
     assertEquals(200, status.status(), status.body());
     // The broadcaster reads the log once after its first LISTEN.
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (sql.statementsSince(0).stream().noneMatch(s -> s.contains("FROM muster.events WHERE seq >"))) {
-      if (System.nanoTime() > deadline) fail("the broadcaster never read the log: " + sql.statementsSince(0));
-      sleep(10);
-    }
+    Poll.until("the broadcaster reads the log", Duration.ofSeconds(10),
+        () -> sql.statementsSince(0).stream().anyMatch(s -> s.contains("FROM muster.events WHERE seq >")));
   }
 
   private static String judge(Case c, Answer a) {
@@ -545,14 +542,5 @@ class HostileInputTest {
 
   private static String cut(String s) {
     return s == null ? "null" : s.length() > 80 ? s.substring(0, 80) + "..." : s;
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -54,7 +54,7 @@ class KillLoopSoak {
               .timeout(Duration.ofSeconds(60)).build().readyAsync());
         }
         // A random point of the run: from when a replica holds the lock, up to about the run's length.
-        for (int i = 0; i < 200 && holder(db).isEmpty(); i++) Thread.sleep(10);
+        Poll.within(Duration.ofSeconds(2), () -> !holder(db).isEmpty()); // the run may also end before it
         Thread.sleep(random.nextInt(2500));
         String holder = holder(db);
         OrchestratorProcess victim = holder.endsWith(a.name()) ? a : holder.endsWith(b.name()) ? b

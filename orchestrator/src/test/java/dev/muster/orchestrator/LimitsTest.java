@@ -23,7 +23,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,14 +73,14 @@ class LimitsTest {
 
         // A closed stream gives its slot back.
         held.remove(0).close();
-        eventually(() -> gauge(replicas.url(0), "muster_http_streams_open") == 2, "the closed stream's slot is freed");
+        Poll.until("the closed stream's slot is freed", () -> gauge(replicas.url(0), "muster_http_streams_open") == 2);
         held.add(openEvents(port, "127.0.0.3"));
         assertEquals(2.0, counter(replicas.url(0), "muster_http_streams_rejected_total{reason=\"per_client\"}"));
         assertEquals(2.0, counter(replicas.url(0), "muster_http_streams_rejected_total{reason=\"total\"}"));
       } finally {
         for (Socket s : held) s.close();
       }
-      eventually(() -> gauge(replicas.url(0), "muster_http_streams_open") == 0, "every slot is freed");
+      Poll.until("every slot is freed", () -> gauge(replicas.url(0), "muster_http_streams_open") == 0);
     }
   }
 
@@ -170,7 +169,7 @@ class LimitsTest {
         if (type == 0x7) fail("the connection was closed (GOAWAY) instead of the stream");
       }
       assertTrue(answered, "the stream was opened first");
-      eventually(() -> gauge(replicas.url(0), "muster_http_streams_open") == 0, "the slot is freed");
+      Poll.until("the slot is freed", () -> gauge(replicas.url(0), "muster_http_streams_open") == 0);
       assertEquals(1.0, counter(replicas.url(0), "muster_http_streams_dropped_total{reason=\"idle\"}"));
     }
   }
@@ -187,7 +186,7 @@ class LimitsTest {
       socket.getOutputStream().write(eventsRequest().getBytes(StandardCharsets.US_ASCII));
       InputStream in = socket.getInputStream();
       assertTrue(readHead(in).startsWith("HTTP/1.1 200"));
-      eventually(() -> gauge(replicas.url(0), "muster_http_streams_open") == 1, "the stream is open");
+      Poll.until("the stream is open", () -> gauge(replicas.url(0), "muster_http_streams_open") == 1);
 
       // 8 MB of events, more than any socket buffers hold, which this client never reads.
       db.execute("WITH c AS (UPDATE muster.event_counter SET seq = seq + 4000 RETURNING seq)"
@@ -197,7 +196,7 @@ class LimitsTest {
           + " FROM c, generate_series(1, 4000) g");
       db.execute("SELECT pg_notify('muster_events', json_build_object('seq', seq)::text) FROM muster.event_counter");
 
-      eventually(() -> gauge(replicas.url(0), "muster_http_streams_open") == 0, "the stream is cut off");
+      Poll.until("the stream is cut off", () -> gauge(replicas.url(0), "muster_http_streams_open") == 0);
       double dropped = counter(replicas.url(0), "muster_http_streams_dropped_total{reason=\"slow_reader\"}")
           + counter(replicas.url(0), "muster_http_streams_dropped_total{reason=\"idle\"}");
       assertEquals(1.0, dropped);
@@ -275,18 +274,5 @@ class LimitsTest {
     Http.Response r = Http.get(baseUrl + "/metrics");
     assertEquals(200, r.status(), r.body());
     return MetricsTest.sample(r.body(), name);
-  }
-
-  static void eventually(BooleanSupplier condition, String what) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos(); // a guard against a hang
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) fail("never: " + what);
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
   }
 }

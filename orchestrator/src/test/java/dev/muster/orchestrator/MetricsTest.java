@@ -43,8 +43,8 @@ class MetricsTest {
               .POST(HttpRequest.BodyPublishers.ofString(ArrivalModesTest.arrival("metered").encode())).build(),
           HttpResponse.BodyHandlers.ofString());
 
-      LimitsTest.eventually(() -> LimitsTest.counter(base, "muster_events_total{type=\"migration.started\"}") == 3,
-          "V3 is under way");
+      Poll.until("V3 is under way",
+          () -> LimitsTest.counter(base, "muster_events_total{type=\"migration.started\"}") == 3);
       String during = scrape(base);
       assertEquals(1.0, sample(during, "muster_services_waiting"), "the waiter");
       assertEquals(1.0, sample(during, "muster_http_streams_open"), "the ?wait=true request");
@@ -56,8 +56,8 @@ class MetricsTest {
       assertEquals(200, released.statusCode(), released.body());
       assertEquals(404, Http.get(base + "/api/v1/schemas/billing").status());
 
-      LimitsTest.eventually(() -> LimitsTest.counter(base, "muster_events_total{type=\"service.released\"}") == 1,
-          "the release is counted");
+      Poll.until("the release is counted",
+          () -> LimitsTest.counter(base, "muster_events_total{type=\"service.released\"}") == 1);
       String after = scrape(base);
       assertEquals(1.0, sample(after, "muster_events_total{type=\"service.starting\"}"));
       assertEquals(1.0, sample(after, "muster_events_total{type=\"schema.lock_acquired\"}"));

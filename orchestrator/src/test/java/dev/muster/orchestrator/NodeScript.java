@@ -91,10 +91,18 @@ final class NodeScript implements AutoCloseable {
 
   /** Runs {@code node args...} in {@code dir} to its end; fails with its output unless it exits 0. */
   static void runToEnd(Path dir, Duration limit, String... args) throws IOException, InterruptedException {
+    runToEnd(dir, Map.of(), limit, args);
+  }
+
+  /** The same, with these environment variables. */
+  static void runToEnd(Path dir, Map<String, String> env, Duration limit, String... args)
+      throws IOException, InterruptedException {
     require("node", "--version");
     List<String> cmd = new ArrayList<>(List.of("node"));
     cmd.addAll(List.of(args));
-    Process node = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    Process node = pb.start();
     node.getOutputStream().close();
     String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!node.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {

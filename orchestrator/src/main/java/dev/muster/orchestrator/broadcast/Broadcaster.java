@@ -1,6 +1,7 @@
 package dev.muster.orchestrator.broadcast;
 
 import dev.muster.orchestrator.events.Event;
+import dev.muster.orchestrator.events.EventFeed;
 import dev.muster.orchestrator.events.EventStore;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Use it from the context that created it; listeners are called there.
  */
-public final class Broadcaster {
+public final class Broadcaster implements EventFeed {
   private static final Logger log = LoggerFactory.getLogger(Broadcaster.class);
   private static final int PAGE = 500;
   private static final long PING_MS = 5_000;
@@ -76,7 +77,7 @@ public final class Broadcaster {
     return started.future();
   }
 
-  /** The number of the last event delivered to listeners. */
+  @Override
   public long lastSeq() {
     return lastSeq;
   }
@@ -87,7 +88,7 @@ public final class Broadcaster {
         && System.nanoTime() - lastPingNanos < 3 * PING_MS * 1_000_000;
   }
 
-  /** Every event from now on. */
+  @Override
   public Runnable subscribe(Consumer<Event> listener) {
     listeners.add(listener);
     return () -> listeners.remove(listener);
@@ -97,6 +98,7 @@ public final class Broadcaster {
    * Every event after {@code afterSeq} (only those of {@code schema} when it is not null): first read back
    * from the log, then live, with none missed and none repeated. The returned action unsubscribes.
    */
+  @Override
   public Runnable subscribe(long afterSeq, String schema, Consumer<Event> listener) {
     Replay replay = new Replay(afterSeq, schema, listener);
     listeners.add(replay);

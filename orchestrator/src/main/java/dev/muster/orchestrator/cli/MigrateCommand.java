@@ -4,7 +4,9 @@ import dev.muster.orchestrator.Orchestrator;
 import dev.muster.orchestrator.config.MusterConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
+import dev.muster.orchestrator.events.Event;
+import dev.muster.orchestrator.events.EventType;
+import dev.muster.orchestrator.events.Payload;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,11 +46,11 @@ public final class MigrateCommand implements Callable<Integer> {
       Vertx vertx = Vertx.vertx();
       try {
         Orchestrator orchestrator = Orchestrator.start(vertx, config, false).await();
-        List<Future<JsonObject>> outcomes = new ArrayList<>();
+        List<Future<Event>> outcomes = new ArrayList<>();
         for (String schema : schemas) outcomes.add(orchestrator.migrate(schema, Duration.ofSeconds(timeoutSeconds)));
         int exit = ExitCodes.OK;
         for (int i = 0; i < schemas.size(); i++) {
-          JsonObject outcome = outcomes.get(i).await();
+          Event outcome = outcomes.get(i).await();
           out.println(describe(schemas.get(i), outcome));
           exit = Math.max(exit, exitCode(outcome));
         }
@@ -60,25 +62,22 @@ public final class MigrateCommand implements Callable<Integer> {
     }
   }
 
-  static String describe(String schema, JsonObject outcome) {
-    switch (outcome.getString("type")) {
-      case "schema.failed":
-        JsonObject error = outcome.getJsonObject("error", new JsonObject());
-        return schema + ": FAILED at V" + outcome.getString("version") + " " + outcome.getString("description", "")
-            + " [" + error.getString("sqlState") + "] " + error.getString("message");
-      case "service.gave_up":
-        return schema + ": gave up waiting after " + outcome.getLong("durationMs") + " ms";
-      default:
-        String version = outcome.getString("version");
-        return schema + ": ready at " + (version == null ? "no version (no migrations)" : "version " + version);
+  static String describe(String schema, Event outcome) {
+    Payload p = outcome.payload();
+    if (p instanceof Payload.SchemaFailed failed) {
+      return schema + ": FAILED at V" + failed.version() + " " + (failed.description() == null ? "" : failed.description())
+          + " [" + failed.error().sqlState() + "] " + failed.error().message();
     }
+    if (p instanceof Payload.ServiceGaveUp gaveUp) {
+      return schema + ": gave up waiting after " + gaveUp.durationMs() + " ms";
+    }
+    String version = p instanceof Payload.SchemaReady ready ? ready.version() : ((Payload.ServiceReleased) p).version();
+    return schema + ": ready at " + (version == null ? "no version (no migrations)" : "version " + version);
   }
 
-  static int exitCode(JsonObject outcome) {
-    switch (outcome.getString("type")) {
-      case "schema.failed": return ExitCodes.MIGRATION_FAILED;
-      case "service.gave_up": return ExitCodes.TIMED_OUT;
-      default: return ExitCodes.OK;
-    }
+  static int exitCode(Event outcome) {
+    if (outcome.type() == EventType.SCHEMA_FAILED) return ExitCodes.MIGRATION_FAILED;
+    if (outcome.type() == EventType.SERVICE_GAVE_UP) return ExitCodes.TIMED_OUT;
+    return ExitCodes.OK;
   }
 }

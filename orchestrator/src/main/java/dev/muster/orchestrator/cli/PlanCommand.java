@@ -1,8 +1,11 @@
 package dev.muster.orchestrator.cli;
 
+import dev.muster.orchestrator.events.Fields;
+import dev.muster.orchestrator.projection.SchemaView;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,28 +32,21 @@ public final class PlanCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     try (Database database = Database.open(settings.config())) {
-      JsonArray schemas = StatusCommand.report(database.config, selection);
+      List<SchemaView> schemas = StatusCommand.report(database.config, selection);
       if (json) {
         JsonArray plan = new JsonArray();
-        schemas.forEach(o -> {
-          JsonObject s = (JsonObject) o;
-          plan.add(new JsonObject().put("schema", s.getString("schema")).put("version", s.getString("version"))
-              .put("pending", s.getJsonArray("pending")));
-        });
-        out.println(new JsonObject().put("schemas", plan).encodePrettily());
+        for (SchemaView s : schemas) {
+          JsonObject view = s.toJson();
+          plan.add(new JsonObject().put(Fields.SCHEMA, s.schema()).put(Fields.VERSION, s.version())
+              .put(Fields.PENDING, view.getJsonArray(Fields.PENDING)));
+        }
+        out.println(new JsonObject().put(Fields.SCHEMAS, plan).encodePrettily());
         return ExitCodes.OK;
       }
-      for (Object o : schemas) {
-        JsonObject s = (JsonObject) o;
-        JsonArray pending = s.getJsonArray("pending");
-        String at = s.getString("version") == null ? "no version" : "version " + s.getString("version");
-        out.println(s.getString("schema") + " (at " + at + "): "
-            + (pending.isEmpty() ? "up to date" : pending.size() + " pending"));
-        pending.forEach(m -> {
-          JsonObject migration = (JsonObject) m;
-          out.println("  V" + migration.getString("version") + "  " + migration.getString("description")
-              + "  (" + migration.getString("script") + ")");
-        });
+      for (SchemaView s : schemas) {
+        String at = s.version() == null ? "no version" : "version " + s.version();
+        out.println(s.schema() + " (at " + at + "): " + (s.pending().isEmpty() ? "up to date" : s.pending().size() + " pending"));
+        s.pending().forEach(m -> out.println("  V" + m.version() + "  " + m.description() + "  (" + m.script() + ")"));
       }
       return ExitCodes.OK;
     }

@@ -1,8 +1,10 @@
 package dev.muster.orchestrator.coordinator;
 
 import dev.muster.orchestrator.events.Event;
+import dev.muster.orchestrator.events.EventType;
+import dev.muster.orchestrator.events.Payload;
+import dev.muster.orchestrator.events.Versions;
 import java.time.Duration;
-import org.flywaydb.core.api.MigrationVersion;
 
 /**
  * A service instance that announced it is starting and needs {@code schema} at {@code requiredVersion} or
@@ -17,47 +19,63 @@ import org.flywaydb.core.api.MigrationVersion;
 public record Arrival(String service, String instance, String schema, String requiredVersion, Duration timeout,
     long seq, long streamFrom) {
 
-  /** The event after which this arrival's stream ends: the schema is ready for it, or failed, or it gave up. */
-  public boolean isTerminal(Event event) {
-    if (!schema.equals(event.schema())) return false;
-    switch (event.type()) {
-      case Event.SCHEMA_READY:
-        return satisfiedBy(event.version());
-      case Event.SCHEMA_FAILED:
-        // A run that failed past the version this arrival needs does not fail it: it is released.
-        return !satisfiedBy(event.json().getString("schemaVersion"));
-      case Event.SERVICE_RELEASED:
-      case Event.SERVICE_GAVE_UP:
-        return isOwn(event);
-      default:
-        return false;
-    }
+  /**
+   * What a service says when it arrives.
+   *
+   * @param requiredVersion {@code null}: the latest its schema's migrations reach
+   * @param timeout         {@code null}: it waits as long as it takes
+   * @param resumeAfter     not null for a stream cut off earlier and resumed after that event: no second
+   *                        {@code service.starting}
+   */
+  public record Request(String service, String instance, String schema, String requiredVersion, Duration timeout,
+      Long resumeAfter) {}
+
+  /** An arrival on record as event {@code seq}; its stream carries what follows {@code position}. */
+  static Arrival announced(Request request, String required, long seq, long position) {
+    return new Arrival(request.service(), request.instance(), request.schema(), required, request.timeout(), seq,
+        position);
   }
 
   /**
-   * Whether this arrival's stream carries {@code event}: its schema's {@code schema.*} and {@code migration.*}
-   * events and its own {@code service.*} ones. Other instances' comings and goings are left to
-   * {@code /api/v1/events}: carried to every waiter they would cost N²/2 writes when N services start
-   * together. A failure that does not concern it (the schema already reached its version) is not carried
-   * either: clients would take it as their own.
+   * A stream resumed after {@code request.resumeAfter()}: from where the client was, even past what this replica
+   * has delivered yet (it may lag behind the replica the client came from) — a repeated event is as wrong as a
+   * missed one.
+   */
+  static Arrival resumed(Request request, String required, long position) {
+    return new Arrival(request.service(), request.instance(), request.schema(), required, request.timeout(), position,
+        request.resumeAfter());
+  }
+
+  /** The event after which this arrival's stream ends: the schema is ready for it, or failed, or it gave up. */
+  public boolean isTerminal(Event event) {
+    if (!schema.equals(event.schema()) || event.type() == null) return false;
+    return switch (event.type()) {
+      case SCHEMA_READY -> satisfiedBy(((Payload.SchemaReady) event.payload()).version());
+      // A run that failed past the version this arrival needs does not fail it: it is released.
+      case SCHEMA_FAILED -> !satisfiedBy(((Payload.SchemaFailed) event.payload()).schemaVersion());
+      case SERVICE_RELEASED, SERVICE_GAVE_UP -> isOwn(event);
+      default -> false;
+    };
+  }
+
+  /**
+   * Whether this arrival's stream carries {@code event}: its schema's events and its own {@code service.*}
+   * ones. Other instances' comings and goings are left to {@code /api/v1/events}: carried to every waiter they
+   * would cost N²/2 writes when N services start together. A failure that does not concern it (the schema
+   * already reached its version) is not carried either: clients would take it as their own.
    */
   public boolean carries(Event event) {
-    if (event.type().startsWith("service.")) return isOwn(event);
-    return !Event.SCHEMA_FAILED.equals(event.type()) || isTerminal(event);
+    if (EventType.scopeOf(event.typeName()) == EventType.Scope.SERVICE) return isOwn(event);
+    return event.type() != EventType.SCHEMA_FAILED || isTerminal(event);
   }
 
   public boolean isOwn(Event event) {
-    return instance.equals(event.instance()) && service.equals(event.json().getString("service"));
+    return event.payload() instanceof Payload.ServiceEvent p && instance.equals(p.instance())
+        && service.equals(p.service());
   }
 
   /** True when a schema at {@code version} (null: nothing applied) is new enough for this arrival. */
   public boolean satisfiedBy(String version) {
-    if (requiredVersion == null) return true;
-    return version != null && compare(version, requiredVersion) >= 0;
-  }
-
-  /** Flyway's version order: {@code 1.10 > 1.9}, {@code 2 = 2.0}. */
-  public static int compare(String a, String b) {
-    return MigrationVersion.fromVersion(a).compareTo(MigrationVersion.fromVersion(b));
+    return Versions.reaches(version, requiredVersion);
   }
 }

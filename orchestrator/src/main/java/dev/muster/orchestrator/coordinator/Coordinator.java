@@ -1,87 +1,91 @@
 package dev.muster.orchestrator.coordinator;
 
-import dev.muster.orchestrator.broadcast.Broadcaster;
 import dev.muster.orchestrator.config.MusterConfig;
 import dev.muster.orchestrator.events.Event;
-import dev.muster.orchestrator.events.EventStore;
-import dev.muster.orchestrator.http.ApiException;
-import dev.muster.orchestrator.lock.SchemaLock;
-import dev.muster.orchestrator.runner.FlywayRunner;
-import dev.muster.orchestrator.runner.MigrationFailure;
-import dev.muster.orchestrator.runner.SchemaInfo;
+import dev.muster.orchestrator.events.EventFeed;
+import dev.muster.orchestrator.events.EventLog;
+import dev.muster.orchestrator.events.Payload;
+import dev.muster.orchestrator.events.SchemaStatus;
+import dev.muster.orchestrator.events.Versions;
+import dev.muster.orchestrator.lock.Locks;
+import dev.muster.orchestrator.projection.Projection;
+import dev.muster.orchestrator.projection.SchemaInfo;
+import dev.muster.orchestrator.projection.SchemaView;
+import dev.muster.orchestrator.runner.Runner;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
+import java.util.Set;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs each schema's migrations once for the whole fleet and settles every waiter.
+ * Runs each schema's migrations once for the whole fleet and settles every waiter. Its parts:
  *
- * <p>An arrival for a schema that is behind becomes a waiter and starts a run unless one is under way:
- * try the schema's advisory lock; on success run Flyway on a worker thread and append its progress to the
- * log; otherwise another replica is running it. Either way waiters are settled by the log's
- * {@code schema.ready} / {@code schema.failed} events, which every replica receives, whoever ran. A holder
- * that dies says nothing (PostgreSQL drops its lock silently), so a replica with waiters that hears nothing
- * from the holder for {@link MusterConfig#takeoverCheck()} tries the lock again — non-blocking — and takes
- * over when it gets it.
+ * <ul>
+ *   <li>the {@link Projection} — each schema's state, from the log every replica writes, and from what the
+ *   runner reads of the schema;</li>
+ *   <li>the {@link Waiters} — this replica's arrivals and their give-up timers;</li>
+ *   <li>the {@link RunScheduler} — single flight, parallel limit, queue and take-over;</li>
+ *   <li>a {@link Run} for each run this replica makes, through the schema's {@link Runner}.</li>
+ * </ul>
  *
- * <p>All state is confined to the context that called {@link #start}; every public method must be called there.
+ * <p>An arrival for a schema that is behind becomes a waiter and asks the scheduler for a run. Whoever runs it
+ * (this replica or another), waiters are settled by the log's {@code schema.ready} / {@code schema.failed}, which
+ * every replica receives. All state is confined to the context that called {@link #start}; every public method
+ * must be called there.
  */
 public final class Coordinator {
   private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
 
-  private final Vertx vertx;
   private final MusterConfig config;
-  private final EventStore store;
-  private final Broadcaster broadcaster;
-  private final SchemaLock lock;
-  private final FlywayRunner runner;
-  private final Map<String, SchemaState> schemas = new TreeMap<>();
-  private final ArrayDeque<SchemaState> queued = new ArrayDeque<>();
-  private int running;
-  private boolean stopping;
-  private final Promise<Void> idle = Promise.promise();
+  private final EventFeed feed;
+  private final Recorder recorder;
+  private final Function<String, Runner> runners;
+  private final Clock clock;
+  private final Projection projection = new Projection();
+  private final Waiters waiters;
+  private final RunScheduler scheduler;
+  private final EventLog events;
+  /** Each schema's first read of its files and history, so that the runner reads it once. */
+  private final Map<String, Future<Void>> loads = new HashMap<>();
   private Runnable unsubscribe;
 
-  public Coordinator(Vertx vertx, MusterConfig config, EventStore store, Broadcaster broadcaster, SchemaLock lock,
-      FlywayRunner runner) {
-    this.vertx = vertx;
+  /** @param runners the runner of each schema */
+  public Coordinator(MusterConfig config, EventLog events, EventFeed feed, Locks locks, Function<String, Runner> runners,
+      Clock clock) {
     this.config = config;
-    this.store = store;
-    this.broadcaster = broadcaster;
-    this.lock = lock;
-    this.runner = runner;
+    this.events = events;
+    this.feed = feed;
+    this.recorder = new Recorder(events);
+    this.runners = runners;
+    this.clock = clock;
+    this.waiters = new Waiters(clock, recorder);
+    this.scheduler = new RunScheduler(config.maxParallel(), config.takeoverCheck(), locks, this::run, clock, waiters::any);
   }
 
   /** Starts following the log. Known schemas (named in the configuration, or in the log) load in the background. */
   public Future<Void> start() {
-    unsubscribe = broadcaster.subscribe(this::onEvent);
+    unsubscribe = feed.subscribe(this::onEvent);
     // What the log says of each schema's last run comes first, so a replica that starts after a failure
-    // reports it; then Flyway is read for each schema, in the background, one at a time, so that hundreds of
-    // tenants don't crowd the worker threads.
-    return store.lastOutcomes().onSuccess(outcomes -> {
-      Future<Void> chain = Future.succeededFuture();
-      List<String> names = new ArrayList<>(config.schemas().literals());
-      outcomes.forEach(e -> names.add(e.schema()));
+    // reports it; then each schema is read, in the background, one at a time, so that hundreds of tenants don't
+    // crowd the worker threads.
+    return events.lastOutcomes().onSuccess(outcomes -> {
+      Set<String> names = new LinkedHashSet<>(config.schemas().literals());
       for (Event outcome : outcomes) {
-        if (config.schemas().rejection(outcome.schema()) == null) record(state(outcome.schema()), outcome);
+        if (!allowed(outcome.schema())) continue;
+        projection.apply(outcome);
+        names.add(outcome.schema());
       }
-      for (String name : new java.util.LinkedHashSet<>(names)) {
-        if (config.schemas().rejection(name) != null) continue;
-        SchemaState s = state(name);
-        chain = chain.eventually(() -> load(s).otherwise(e -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (String name : names) {
+        if (!allowed(name)) continue;
+        chain = chain.eventually(() -> load(name).otherwise(e -> {
           log.warn("Could not read schema {}: {}", name, e.getMessage());
           return null;
         }));
@@ -94,374 +98,150 @@ public final class Coordinator {
    * would only be rolled back and run again by another replica.
    */
   public Future<Void> stop(Duration bound) {
-    stopping = true;
-    queued.clear();
-    schemas.values().forEach(s -> {
-      s.waiters.values().forEach(w -> vertx.cancelTimer(w.timer));
-      s.waiters.clear();
-      cancelTakeoverCheck(s);
+    waiters.clear();
+    Promise<Void> stopped = Promise.promise();
+    Clock.Timer timer = clock.schedule(bound, () -> {
+      if (stopped.tryComplete()) log.warn("Stopping with {} run(s) still under way; PostgreSQL will roll them back",
+          scheduler.active());
     });
-    Future<Void> drained = running == 0 ? Future.succeededFuture() : idle.future();
-    return drained.timeout(bound.toMillis(), TimeUnit.MILLISECONDS)
-        .recover(e -> {
-          log.warn("Stopping with {} run(s) still under way; PostgreSQL will roll them back", running);
-          return Future.succeededFuture();
-        })
-        .onComplete(ar -> {
-          if (unsubscribe != null) unsubscribe.run();
-        });
+    scheduler.stop().onComplete(ar -> {
+      timer.cancel();
+      stopped.tryComplete();
+    });
+    return stopped.future().onComplete(ar -> {
+      if (unsubscribe != null) unsubscribe.run();
+    });
   }
 
   /**
-   * A service is starting. Completes with its arrival once it is on record (or, with {@code resumeAfter}
-   * not null, once a stream cut off earlier is resumed, without a second {@code service.starting}); fails
-   * with an {@link ApiException} when the service needs a version the migrations do not reach.
+   * A service is starting. Completes with its arrival once it is on record (or, for a stream resumed, at once,
+   * without a second {@code service.starting}); fails with {@link ArrivalRefused} when the service needs a version
+   * its schema's migrations do not reach.
    */
-  public Future<Arrival> arrive(String service, String instance, String schema, String requiredVersion,
-      Duration timeout, Long resumeAfter) {
-    SchemaState s = state(schema);
-    return load(s)
-        .compose(v -> requiredVersion != null && !reaches(s.latest, requiredVersion) ? reload(s) : Future.succeededFuture())
+  public Future<Arrival> arrive(Arrival.Request request) {
+    String schema = request.schema();
+    String wanted = request.requiredVersion();
+    return load(schema)
+        .compose(v -> wanted != null && !reaches(schema, wanted) ? reload(schema) : Future.succeededFuture())
         .compose(v -> {
-          if (requiredVersion != null && !reaches(s.latest, requiredVersion)) {
-            String end = s.latest == null ? "the orchestrator has no migrations for it" : "the orchestrator's migrations end at " + s.latest;
-            return Future.failedFuture(new ApiException(409, "version_skew",
-                service + " requires " + schema + " ≥ " + requiredVersion + "; " + end,
-                new JsonObject().put("schema", schema).put("requiredVersion", requiredVersion).put("latestVersion", s.latest)));
-          }
-          String required = requiredVersion != null ? requiredVersion : s.latest;
-          long position = broadcaster.lastSeq();
-          if (resumeAfter != null) {
-            return Future.succeededFuture(new Arrival(service, instance, schema, required, timeout, position,
-                Math.min(resumeAfter, position)));
-          }
-          return store.append(Event.of(Event.SERVICE_STARTING, schema).put("service", service).put("instance", instance)
-                  .put("requiredVersion", required).put("orchestrator", config.replicaId()))
-              .map(e -> new Arrival(service, instance, schema, required, timeout, e.seq(), position));
+          String latest = latest(schema);
+          if (wanted != null && !reaches(schema, wanted)) return Future.failedFuture(ArrivalRefused.versionSkew(request, latest));
+          String required = wanted != null ? wanted : latest;
+          long position = feed.lastSeq();
+          if (request.resumeAfter() != null) return Future.succeededFuture(Arrival.resumed(request, required, position));
+          return recorder.append(new Payload.ServiceStarting(schema, request.service(), request.instance(), required))
+              .map(e -> Arrival.announced(request, required, e.seq(), position));
         })
         .onSuccess(arrival -> {
-          if (arrival.satisfiedBy(s.version)) {
-            release(s, new SchemaState.Waiter(arrival));
+          String version = version(schema);
+          if (arrival.satisfiedBy(version)) {
+            waiters.releaseAtOnce(arrival, version);
           } else {
-            await(s, arrival);
+            waiters.await(arrival);
+            scheduler.request(schema);
           }
         });
   }
 
   /** The service went away (its stream closed) before it was settled: forget it, quietly. */
   public void detach(Arrival arrival) {
-    SchemaState s = schemas.get(arrival.schema());
-    SchemaState.Waiter w = s == null ? null : s.waiters.remove(arrival);
-    if (w != null) vertx.cancelTimer(w.timer);
+    waiters.detach(arrival);
   }
 
-  /** Every known schema's status, as {@code GET /api/v1/schemas} shows it. */
-  public JsonArray statuses() {
-    JsonArray all = new JsonArray();
-    schemas.values().forEach(s -> all.add(s.toJson()));
-    return all;
+  /** Every known schema's state, as {@code GET /api/v1/schemas} shows it. */
+  public List<SchemaView> views() {
+    return projection.views();
   }
 
-  /** The schema's state as this replica knows it: unknown, pending, migrating, ready or failed. */
-  public String stateOf(String schema) {
-    SchemaState s = schemas.get(schema);
-    return s == null ? "unknown" : s.state;
+  /** The schema's state as this replica knows it. */
+  public SchemaStatus statusOf(String schema) {
+    SchemaView view = projection.view(schema);
+    return view == null ? SchemaStatus.UNKNOWN : view.status();
   }
 
-  /** One schema's status, read from Flyway first if this replica has not seen it yet. */
-  public Future<JsonObject> status(String schema) {
-    SchemaState known = schemas.get(schema);
-    if (known != null) return load(known).map(v -> known.toJson());
+  /** One schema's state, read first if this replica has not read it yet. */
+  public Future<SchemaView> view(String schema) {
+    if (projection.view(schema) != null || loads.containsKey(schema)) {
+      return load(schema).map(v -> projection.view(schema));
+    }
     // A read keeps no state: made-up names that match a pattern must not grow this replica's memory.
-    SchemaState passing = new SchemaState(schema);
-    return vertx.executeBlocking(() -> runner.info(schema), false).map(info -> {
-      passing.apply(info);
-      return passing.toJson();
-    });
+    return runners.apply(schema).inspect(schema).map(Projection::of);
   }
 
-  private SchemaState state(String schema) {
-    return schemas.computeIfAbsent(schema, SchemaState::new);
+  private boolean allowed(String schema) {
+    return schema != null && config.schemas().rejection(schema) == null;
   }
 
-  private Future<Void> load(SchemaState s) {
-    if (s.loaded == null || s.loaded.failed()) s.loaded = reload(s);
-    return s.loaded;
+  private Future<Void> load(String schema) {
+    Future<Void> loaded = loads.get(schema);
+    if (loaded == null || loaded.failed()) {
+      loaded = reload(schema);
+      loads.put(schema, loaded);
+    }
+    return loaded;
   }
 
-  private Future<Void> reload(SchemaState s) {
-    return vertx.executeBlocking(() -> runner.info(s.name), false).map(info -> {
-      s.apply(info);
+  private Future<Void> reload(String schema) {
+    return runners.apply(schema).inspect(schema).map(info -> {
+      projection.observe(info);
       return null;
     });
   }
 
-  private void await(SchemaState s, Arrival arrival) {
-    SchemaState.Waiter w = new SchemaState.Waiter(arrival);
-    s.waiters.put(arrival, w);
-    if (arrival.timeout() != null) {
-      w.timer = vertx.setTimer(Math.max(1, arrival.timeout().toMillis()), id -> giveUp(s, arrival));
-    }
-    run(s);
+  private String version(String schema) {
+    SchemaView view = projection.view(schema);
+    return view == null ? null : view.version();
   }
 
-  private void giveUp(SchemaState s, Arrival arrival) {
-    SchemaState.Waiter w = s.waiters.remove(arrival);
-    if (w == null) return;
-    append(Event.of(Event.SERVICE_GAVE_UP, s.name).put("service", arrival.service()).put("instance", arrival.instance())
-        .put("requiredVersion", arrival.requiredVersion()).put("durationMs", w.waitedMs())
-        .put("orchestrator", config.replicaId()));
+  private String latest(String schema) {
+    SchemaView view = projection.view(schema);
+    return view == null ? null : view.latestVersion();
   }
 
-  private void release(SchemaState s, SchemaState.Waiter w) {
-    vertx.cancelTimer(w.timer);
-    append(Event.of(Event.SERVICE_RELEASED, s.name).put("service", w.arrival.service())
-        .put("instance", w.arrival.instance()).put("version", s.version).put("durationMs", w.waitedMs())
-        .put("orchestrator", config.replicaId()));
+  private boolean reaches(String schema, String required) {
+    String latest = latest(schema);
+    return latest != null && Versions.compare(latest, required) >= 0;
   }
 
-  /** Starts a run for {@code s} unless one is under way here, or this replica is at its parallel limit. */
-  private void run(SchemaState s) {
-    if (stopping || s.running || s.trying || s.waiters.isEmpty()) return;
-    if (running >= config.maxParallel()) {
-      if (!queued.contains(s)) queued.add(s);
-      return;
-    }
-    cancelTakeoverCheck(s);
-    s.trying = true;
-    lock.tryAcquire(s.name, this::lockLost).onComplete(ar -> {
-      s.trying = false;
-      if (ar.succeeded()) s.lockUnreachable = false;
-      if (ar.failed()) {
-        // Said once per outage, not at every retry.
-        if (!s.lockUnreachable) log.warn("Could not try the lock of schema {}: {}", s.name, ar.cause().getMessage());
-        s.lockUnreachable = true;
-        scheduleTakeoverCheck(s);
-      } else if (ar.result() == null) {
-        scheduleTakeoverCheck(s); // another replica runs it; its events will settle our waiters
-      } else {
-        migrate(s, ar.result());
-      }
-    });
-  }
-
-  private void migrate(SchemaState s, SchemaLock.Held held) {
-    running++;
-    s.running = true;
-    long startedNanos = System.nanoTime();
-    // Re-read under the lock: the run we would start may just have been finished by another replica.
-    // An index build a dead holder left half done is dropped first, so its migration can run again.
-    vertx.executeBlocking(() -> new Prepared(runner.dropInterruptedIndexes(s.name), runner.info(s.name)), false)
-        .compose(prepared -> {
-          SchemaInfo info = prepared.info;
-          s.apply(info);
-          if (!prepared.recovered.isEmpty()) {
-            log.warn("Schema {}: dropped {} left INVALID by an interrupted CREATE INDEX CONCURRENTLY", s.name,
-                prepared.recovered);
-          }
-          if (info.upToDate()) {
-            s.state = "ready";
-            settleWaiters(s, Long.MAX_VALUE, true);
-            return Future.succeededFuture();
-          }
-          return append(Event.of(Event.SCHEMA_LOCK_ACQUIRED, s.name).put("orchestrator", config.replicaId())
-                  .put("version", info.current()).put("targetVersion", info.latest())
-                  .put("pending", info.pending().size()).put("lockSession", held.backendPid())
-                  .put("droppedInvalidIndexes", prepared.recovered.isEmpty() ? null : new JsonArray(prepared.recovered)))
-              .compose(v -> vertx.executeBlocking(() -> runFlyway(s.name), false))
-              .compose(outcome -> append(outcome.put("durationMs", (System.nanoTime() - startedNanos) / 1_000_000)))
-              .onSuccess(settled -> settle(s, settled));
-        })
-        .onFailure(e -> {
-          if (e instanceof RunInterrupted) {
-            log.warn("Run of schema {} interrupted: the database went away ({}); it runs again when the database is back",
-                s.name, e.getCause().getMessage());
-          } else {
-            log.error("Run of schema {} ended abnormally", s.name, e);
-          }
-        })
-        .eventually(held::release)
-        .onComplete(ar -> {
-          running--;
-          s.running = false;
-          if (stopping && running == 0) idle.tryComplete();
-          // Waiters that came after the outcome join a new run (e.g. after a fix, a retry).
-          run(s);
-          SchemaState next = queued.poll();
-          if (next != null) run(next);
-        });
-  }
-
-  /** Runs Flyway on this worker thread; returns the outcome event's fields, or throws {@link RunInterrupted}. */
-  private JsonObject runFlyway(String schema) {
-    FlywayRunner.Progress progress = new FlywayRunner.Progress() {
+  /** A run of {@code schema} this replica makes, holding its lease. */
+  private Future<Void> run(String schema, Locks.Lease lease) {
+    return new Run(schema, lease, runners.apply(schema), recorder, clock, new Run.Listener() {
       @Override
-      public void started(String version, String description) {
-        appendBlocking(Event.of(Event.MIGRATION_STARTED, schema).put("version", version)
-            .put("description", description).put("orchestrator", config.replicaId()));
+      public void inspected(SchemaInfo info) {
+        projection.observe(info);
       }
 
       @Override
-      public void applied(Connection migration, String version, String description, long durationMs)
-          throws SQLException {
-        // In the migration's own transaction: a crash before its commit leaves no 'applied' behind.
-        EventStore.append(migration, Event.of(Event.MIGRATION_APPLIED, schema).put("version", version)
-            .put("description", description).put("durationMs", durationMs).put("orchestrator", config.replicaId()));
+      public void upToDate(SchemaInfo info) {
+        projection.observeHolder(schema, null);
+        projection.observe(info);
+        waiters.settle(schema, Long.MAX_VALUE, true, version(schema));
       }
-    };
-    try {
-      FlywayRunner.Result result = runner.migrate(schema, progress);
-      return Event.of(Event.SCHEMA_READY, schema).put("version", result.version())
-          .put("migrations", result.executed()).put("orchestrator", config.replicaId());
-    } catch (MigrationFailure f) {
-      if (f.connectionLost()) throw new RunInterrupted(f); // not the migration's fault: run it again later
-      log.warn("Migration of schema {} failed at {}: [{}] {}", schema, f.version(), f.sqlState(), f.getMessage());
-      return Event.of(Event.SCHEMA_FAILED, schema).put("version", f.version()).put("description", f.description())
-          .put("schemaVersion", f.schemaVersion())
-          .put("error", new JsonObject().put("sqlState", f.sqlState()).put("message", f.getMessage()))
-          .put("orchestrator", config.replicaId());
-    }
-  }
 
-  /** From the worker thread: progress events are written in order, before the migration goes on. */
-  private void appendBlocking(JsonObject fields) {
-    try {
-      store.append(fields).toCompletionStage().toCompletableFuture().get();
-    } catch (Exception e) {
-      log.warn("Could not record {} for schema {}: {}", fields.getString("type"), fields.getString("schema"), e.toString());
-    }
-  }
-
-  private Future<Event> append(JsonObject fields) {
-    return store.append(fields).onFailure(e -> log.warn("Could not record {} for schema {}: {}",
-        fields.getString("type"), fields.getString("schema"), e.getMessage()));
-  }
-
-  private void lockLost(String schema) {
-    log.warn("The lock session of schema {} closed during the run; Flyway's own lock still guards its history table",
-        schema);
+      @Override
+      public void settled(Event outcome) {
+        // Settled at once, without waiting for the log to bring the outcome back.
+        settle(outcome);
+      }
+    }).start();
   }
 
   /** Follows the log — this replica's events and every other's. */
   private void onEvent(Event e) {
-    if (e.schema() == null || config.schemas().rejection(e.schema()) != null) return;
-    SchemaState s = state(e.schema());
-    JsonObject json = e.json();
+    if (!allowed(e.schema()) || e.type() == null) return;
+    projection.apply(e);
     switch (e.type()) {
-      case Event.SERVICE_STARTING:
-        s.fleetWaiting.put(json.getString("service") + "/" + e.instance(), json.getString("at"));
-        break;
-      case Event.SERVICE_RELEASED:
-      case Event.SERVICE_GAVE_UP:
-        s.fleetWaiting.remove(json.getString("service") + "/" + e.instance());
-        break;
-      case Event.SCHEMA_LOCK_ACQUIRED:
-        s.state = "migrating";
-        s.holder = e.orchestrator();
-        s.lastError = null;
-        heardFromHolder(s);
-        break;
-      case Event.MIGRATION_STARTED:
-        s.state = "migrating";
-        s.runningMigration = e.version();
-        heardFromHolder(s);
-        break;
-      case Event.MIGRATION_APPLIED:
-        s.applied(e.version());
-        s.runningMigration = null;
-        heardFromHolder(s);
-        break;
-      case Event.SCHEMA_READY:
-      case Event.SCHEMA_FAILED:
-        settle(s, e);
-        break;
-      default:
-        break;
+      case SCHEMA_LOCK_ACQUIRED, MIGRATION_STARTED, MIGRATION_APPLIED -> scheduler.heardFromHolder(e.schema());
+      case SCHEMA_READY, SCHEMA_FAILED -> settle(e);
+      default -> { }
     }
   }
 
-  /** A run's outcome: record it and settle the waiters that arrived before it. Idempotent. */
-  private void settle(SchemaState s, Event outcome) {
-    if (outcome.seq() <= s.settledSeq) return;
-    record(s, outcome);
-    s.fleetWaiting.clear();
-    cancelTakeoverCheck(s);
-    settleWaiters(s, outcome.seq(), Event.SCHEMA_READY.equals(outcome.type()));
-  }
-
-  /** Takes a run's outcome into the schema's state: version, state, last run, last error. */
-  private static void record(SchemaState s, Event outcome) {
-    s.settledSeq = outcome.seq();
-    boolean ready = Event.SCHEMA_READY.equals(outcome.type());
-    JsonObject json = outcome.json();
-    if (ready) {
-      s.applied(outcome.version());
-      s.state = s.pending.isEmpty() ? "ready" : "pending";
-      s.lastError = null;
-    } else {
-      s.applied(json.getString("schemaVersion"));
-      s.state = "failed";
-      s.lastError = json.getJsonObject("error", new JsonObject()).copy()
-          .put("version", json.getString("version")).put("description", json.getString("description"));
-    }
-    s.holder = null;
-    s.runningMigration = null;
-    s.lastRun = new JsonObject().put("at", json.getString("at")).put("durationMs", json.getLong("durationMs"))
-        .put("orchestrator", outcome.orchestrator()).put("outcome", ready ? "ready" : "failed");
-  }
-
-  /** Settles local waiters that arrived before event {@code beforeSeq}: released if the schema is new enough for them. */
-  private void settleWaiters(SchemaState s, long beforeSeq, boolean ready) {
-    List<SchemaState.Waiter> settled = new ArrayList<>();
-    s.waiters.values().removeIf(w -> {
-      if (w.arrival.seq() >= beforeSeq) return false;
-      if (ready && !w.arrival.satisfiedBy(s.version)) return false;
-      settled.add(w);
-      return true;
-    });
-    for (SchemaState.Waiter w : settled) {
-      // A failed run may still have brought the schema to what a waiter needs: it starts.
-      if (w.arrival.satisfiedBy(s.version)) {
-        release(s, w);
-      } else {
-        vertx.cancelTimer(w.timer); // the failure event itself tells the waiter
-      }
-    }
-  }
-
-  /** The holder spoke: it lives. Restart the silence clock. */
-  private void heardFromHolder(SchemaState s) {
-    if (s.running) return;
-    cancelTakeoverCheck(s);
-    scheduleTakeoverCheck(s);
-  }
-
-  private void scheduleTakeoverCheck(SchemaState s) {
-    if (s.running || s.takeoverTimer >= 0 || s.waiters.isEmpty()) return;
-    s.takeoverTimer = vertx.setTimer(config.takeoverCheck().toMillis(), id -> {
-      s.takeoverTimer = -1;
-      run(s);
-    });
-  }
-
-  private void cancelTakeoverCheck(SchemaState s) {
-    if (s.takeoverTimer >= 0) {
-      vertx.cancelTimer(s.takeoverTimer);
-      s.takeoverTimer = -1;
-    }
-  }
-
-  /** The database went away under a run; its waiters stay, and the run is tried again. */
-  private static final class RunInterrupted extends RuntimeException {
-    RunInterrupted(MigrationFailure cause) {
-      super(cause.getMessage(), cause);
-    }
-  }
-
-  /** What a run finds under the lock before it starts. */
-  private record Prepared(List<String> recovered, SchemaInfo info) {}
-
-  private static boolean reaches(String latest, String required) {
-    return latest != null && Arrival.compare(latest, required) >= 0;
+  /** A run's outcome, from the log or from this replica's own run: settles the waiters that arrived before it. */
+  private void settle(Event outcome) {
+    Payload.Outcome o = (Payload.Outcome) outcome.payload();
+    scheduler.settled(outcome.schema());
+    waiters.settle(outcome.schema(), outcome.seq(), o instanceof Payload.SchemaReady,
+        Versions.newer(version(outcome.schema()), o.reached()));
   }
 }

@@ -164,7 +164,7 @@ public final class DemoCommand implements Callable<Integer> {
       console.say("PostgreSQL at " + database.url().uri() + "; orchestrator at " + dashboard + " ("
           + seconds(begin) + " s)");
       console.say("Dashboard: " + dashboard);
-      events = new EventPrinter("http://127.0.0.1:" + orchestrator.port() + "/", token, console, specs.size());
+      events = new EventPrinter(orchestrator, console, specs.size());
       events.start();
 
       Map<String, String> common = new LinkedHashMap<>();

@@ -1,112 +1,73 @@
 package dev.muster.orchestrator.demo;
 
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.util.Iterator;
-import java.util.stream.Stream;
+import dev.muster.orchestrator.Orchestrator;
+import dev.muster.orchestrator.events.Event;
+import dev.muster.orchestrator.events.Payload;
 
 /**
- * Shows what the orchestrator does, as its own service in the demo's output: it reads the orchestrator's
- * event stream ({@code GET /api/v1/events?since=0}) like the dashboard does and prints one line per arrival,
- * migration and outcome.
+ * Shows what the orchestrator does, as its own service in the demo's output: it follows the orchestrator's
+ * event log from the start, as the dashboard does, and prints one line per arrival, migration and outcome.
  */
 final class EventPrinter implements AutoCloseable {
-  private final URI events;
-  private final String token;
+  private final Orchestrator orchestrator;
   private final DemoConsole console;
   private final int index;
-  private final Thread reader;
-  private volatile Stream<String> lines;
-  private volatile boolean closed;
+  private volatile Runnable stop;
 
-  /** {@code token}: the orchestrator's write token, which may read as well. */
-  EventPrinter(String baseUrl, String token, DemoConsole console, int index) {
-    this.events = URI.create(baseUrl + "api/v1/events?since=0");
-    this.token = token;
+  EventPrinter(Orchestrator orchestrator, DemoConsole console, int index) {
+    this.orchestrator = orchestrator;
     this.console = console;
     this.index = index;
-    this.reader = new Thread(this::read, "demo-events");
-    reader.setDaemon(true);
   }
 
   void start() {
-    reader.start();
-  }
-
-  private void read() {
-    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    try {
-      HttpResponse<Stream<String>> response = http.send(
-          HttpRequest.newBuilder(events).header("Accept", "text/event-stream")
-              .header("Authorization", "Bearer " + token).GET().build(),
-          HttpResponse.BodyHandlers.ofLines());
-      lines = response.body();
-      if (closed) lines.close();
-      StringBuilder data = new StringBuilder();
-      for (Iterator<String> it = lines.iterator(); it.hasNext(); ) {
-        String line = it.next();
-        if (line.startsWith("data:")) {
-          data.append(line.substring(5).strip());
-        } else if (line.isEmpty() && data.length() > 0) {
-          print(data.toString());
-          data.setLength(0);
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      if (!closed) console.line(index, DemoConsole.ORCHESTRATOR, "(event stream ended: " + e.getMessage() + ")");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private void print(String data) {
-    JsonObject e;
-    try {
-      e = new JsonObject(data);
-    } catch (DecodeException notJson) {
-      return;
-    }
-    String text = describe(e);
-    if (text != null) console.line(index, DemoConsole.ORCHESTRATOR, text);
+    stop = orchestrator.follow(0, event -> {
+      String text = describe(event);
+      if (text != null) console.line(index, DemoConsole.ORCHESTRATOR, text);
+    });
   }
 
   /** One line for the events a person watching wants to see; null for the rest. */
-  static String describe(JsonObject e) {
-    String schema = e.getString("schema", "?");
-    String who = e.getString("instance", "?") + (e.getString("service") == null ? "" : " (" + e.getString("service") + ")");
-    String migration = "V" + e.getString("version", "?") + " " + e.getString("description", "");
-    switch (e.getString("type", "")) {
-      case "service.starting":
-        return who + " is starting and needs schema " + schema;
-      case "schema.lock_acquired":
-        return "took the lock for schema " + schema + ": migrating it";
-      case "migration.applied":
-        return schema + ": applied " + migration.strip() + " in " + e.getLong("durationMs", 0L) + " ms";
-      case "schema.ready":
-        return "schema " + schema + " is ready at V" + e.getString("version", "?")
-            + (e.getLong("durationMs") == null ? "" : " (run took " + e.getLong("durationMs") + " ms)");
-      case "schema.failed":
-        JsonObject error = e.getJsonObject("error", new JsonObject());
-        return "schema " + schema + " FAILED at " + migration.strip() + ": SQLSTATE " + error.getString("sqlState", "?")
-            + " " + error.getString("message", "");
-      case "service.released":
-        return who + " may start";
-      case "service.gave_up":
-        return who + " gave up waiting";
-      default:
-        return null;
+  static String describe(Event e) {
+    String schema = e.schema();
+    Payload p = e.payload();
+    if (p instanceof Payload.ServiceStarting s) return who(s) + " is starting and needs schema " + schema;
+    if (p instanceof Payload.LockAcquired) return "took the lock for schema " + schema + ": migrating it";
+    if (p instanceof Payload.MigrationApplied a) {
+      return schema + ": applied " + migration(a.version(), a.description()) + " in " + orZero(a.durationMs()) + " ms";
     }
+    if (p instanceof Payload.SchemaReady r) {
+      return "schema " + schema + " is ready at V" + orUnknown(r.version())
+          + (r.durationMs() == null ? "" : " (run took " + r.durationMs() + " ms)");
+    }
+    if (p instanceof Payload.SchemaFailed f) {
+      return "schema " + schema + " FAILED at " + migration(f.version(), f.description()) + ": SQLSTATE "
+          + orUnknown(f.error().sqlState()) + " " + (f.error().message() == null ? "" : f.error().message());
+    }
+    if (p instanceof Payload.ServiceReleased s) return who(s) + " may start";
+    if (p instanceof Payload.ServiceGaveUp s) return who(s) + " gave up waiting";
+    return null;
+  }
+
+  private static String who(Payload.ServiceEvent e) {
+    return orUnknown(e.instance()) + (e.service() == null ? "" : " (" + e.service() + ")");
+  }
+
+  private static String migration(String version, String description) {
+    return ("V" + orUnknown(version) + " " + (description == null ? "" : description)).strip();
+  }
+
+  private static String orUnknown(String s) {
+    return s == null ? "?" : s;
+  }
+
+  private static long orZero(Long n) {
+    return n == null ? 0 : n;
   }
 
   @Override
   public void close() {
-    closed = true;
-    Stream<String> open = lines;
-    if (open != null) open.close(); // wakes the reader
+    Runnable s = stop;
+    if (s != null) s.run();
   }
 }

@@ -7,10 +7,13 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -19,8 +22,13 @@ import java.util.List;
  * in the table exactly when its notification is delivered, numbers have no gaps (a rolled-back append
  * rolls the counter back too), and because the counter row stays locked until commit, events commit in
  * the order of their numbers — so a reader that has seen {@code n} knows every event below {@code n}.
+ *
+ * <p>An event's {@code at} is when it was appended: {@code clock_timestamp()}, read once the counter row is
+ * locked, not {@code now()}, which is the start of the enclosing transaction — an applied migration's event,
+ * written at the end of the migration's own transaction, would read earlier than its own start. Taken under the
+ * counter's lock, times also rise with the numbers.
  */
-public final class EventStore {
+public final class EventStore implements EventLog {
 
   /** The NOTIFY channel of the contract. */
   public static final String CHANNEL = "muster_events";
@@ -33,18 +41,26 @@ public final class EventStore {
   private static final String SELECT_JSON = "SELECT (data || jsonb_build_object('seq', seq, 'at', at))::text AS json"
       + " FROM muster.events";
 
-  private final Pool pool;
+  private static final String IS_OUTCOME = "type IN ('" + EventType.SCHEMA_READY.wire() + "', '"
+      + EventType.SCHEMA_FAILED.wire() + "')";
 
-  public EventStore(Pool pool) {
+  private final Pool pool;
+  private final String orchestrator;
+
+  /** The log on {@code pool}; what this replica appends is signed {@code orchestrator}. */
+  public EventStore(Pool pool, String orchestrator) {
     this.pool = pool;
+    this.orchestrator = orchestrator;
   }
 
-  /** Appends an event (fields must include {@code type} and {@code schema}) and broadcasts it. */
-  public Future<Event> append(JsonObject fields) {
+  /** Appends an event and broadcasts it. */
+  @Override
+  public Future<Event> append(Payload payload) {
+    JsonObject fields = EventCodec.encode(payload, orchestrator);
     // JsonObject parameters go over the wire as jsonb; a String would become a JSON string value.
     return pool.preparedQuery(APPEND)
-        .execute(Tuple.of(fields.getString("type"), fields.getString("schema"), fields, notifyPayload(fields)))
-        .map(rows -> Event.fromJson(new JsonObject(rows.iterator().next().getString("json"))));
+        .execute(Tuple.of(payload.typeName(), payload.schema(), fields, notifyPayload(fields)))
+        .map(rows -> EventCodec.decode(rows.iterator().next().getString("json")));
   }
 
   /**
@@ -52,10 +68,12 @@ public final class EventStore {
    * only if that transaction commits. The runner uses it to tie {@code migration.applied} to the migration's
    * own commit, so a migration rolled back by a crash never appears applied.
    */
-  public static void append(Connection connection, JsonObject fields) throws SQLException {
+  @Override
+  public void appendInTransaction(Connection connection, Payload payload) throws SQLException {
+    JsonObject fields = EventCodec.encode(payload, orchestrator);
     try (PreparedStatement st = connection.prepareStatement(APPEND_JDBC)) {
-      st.setString(1, fields.getString("type"));
-      st.setString(2, fields.getString("schema"));
+      st.setString(1, payload.typeName());
+      st.setString(2, payload.schema());
       st.setString(3, fields.encode());
       st.setString(4, notifyPayload(fields).encode());
       st.executeQuery().close();
@@ -64,8 +82,8 @@ public final class EventStore {
 
   private static String appendSql(String type, String schema, String data, String payload) {
     return "WITH next AS (UPDATE muster.event_counter SET seq = seq + 1 RETURNING seq),"
-        + " appended AS (INSERT INTO muster.events (seq, type, schema_name, data)"
-        + "   SELECT seq, " + type + ", " + schema + ", " + data + " FROM next RETURNING seq, at, data)"
+        + " appended AS (INSERT INTO muster.events (seq, at, type, schema_name, data)"
+        + "   SELECT seq, clock_timestamp(), " + type + ", " + schema + ", " + data + " FROM next RETURNING seq, at, data)"
         + " SELECT (data || jsonb_build_object('seq', seq, 'at', at))::text AS json,"
         + "   pg_notify('" + CHANNEL + "', ((" + payload + ") || jsonb_build_object('seq', seq, 'at', at))::text)"
         + " FROM appended";
@@ -87,11 +105,37 @@ public final class EventStore {
         .map(rows -> rows.iterator().next().getLong("seq"));
   }
 
-  /** The last {@code schema.ready} or {@code schema.failed} of every schema that has one. */
+  @Override
   public Future<List<Event>> lastOutcomes() {
     return pool.query("SELECT DISTINCT ON (schema_name) (data || jsonb_build_object('seq', seq, 'at', at))::text AS json"
-        + " FROM muster.events WHERE type IN ('schema.ready', 'schema.failed') ORDER BY schema_name, seq DESC")
+        + " FROM muster.events WHERE " + IS_OUTCOME + " ORDER BY schema_name, seq DESC")
         .execute().map(EventStore::events);
+  }
+
+  /**
+   * Read with JDBC, by a command that runs no replica ({@code status}): each of {@code schemas}' last outcome and
+   * every event of it since, oldest first — what a projection needs to tell its state. Empty while the log does not
+   * exist yet.
+   */
+  public static List<Event> sinceLastOutcome(Connection c, Collection<String> schemas) throws SQLException {
+    try (PreparedStatement exists = c.prepareStatement("SELECT to_regclass('muster.events') IS NOT NULL");
+        ResultSet rs = exists.executeQuery()) {
+      if (!rs.next() || !rs.getBoolean(1)) return List.of();
+    }
+    Array names = c.createArrayOf("text", schemas.toArray());
+    try (PreparedStatement st = c.prepareStatement("WITH last AS (SELECT schema_name, max(seq) AS seq FROM muster.events"
+        + "   WHERE schema_name = ANY(?) AND " + IS_OUTCOME + " GROUP BY schema_name)"
+        + " SELECT (e.data || jsonb_build_object('seq', e.seq, 'at', e.at))::text FROM muster.events e"
+        + " LEFT JOIN last USING (schema_name) WHERE e.schema_name = ANY(?) AND e.seq >= coalesce(last.seq, 0)"
+        + " ORDER BY e.seq")) {
+      st.setArray(1, names);
+      st.setArray(2, names);
+      List<Event> events = new ArrayList<>();
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) events.add(EventCodec.decode(rs.getString(1)));
+      }
+      return events;
+    }
   }
 
   /**
@@ -100,14 +144,16 @@ public final class EventStore {
    */
   static JsonObject notifyPayload(JsonObject fields) {
     if (bytes(fields) <= MAX_PAYLOAD_BYTES) return fields;
-    JsonObject copy = fields.copy().put("truncated", true);
-    JsonObject error = copy.getJsonObject("error");
-    if (error != null) error.put("message", cut(error.getString("message"), 2000));
-    if (copy.getString("description") != null) copy.put("description", cut(copy.getString("description"), 500));
+    JsonObject copy = fields.copy().put(Fields.TRUNCATED, true);
+    JsonObject error = copy.getJsonObject(Fields.ERROR);
+    if (error != null) error.put(Fields.MESSAGE, cut(error.getString(Fields.MESSAGE), 2000));
+    if (copy.getString(Fields.DESCRIPTION) != null) {
+      copy.put(Fields.DESCRIPTION, cut(copy.getString(Fields.DESCRIPTION), 500));
+    }
     if (bytes(copy) <= MAX_PAYLOAD_BYTES) return copy;
     // Still too long (huge identifiers elsewhere): the receiver only needs to know which event to read.
-    return new JsonObject().put("type", fields.getString("type")).put("schema", fields.getString("schema"))
-        .put("truncated", true);
+    return new JsonObject().put(Fields.TYPE, fields.getString(Fields.TYPE)).put(Fields.SCHEMA, fields.getString(Fields.SCHEMA))
+        .put(Fields.TRUNCATED, true);
   }
 
   private static int bytes(JsonObject json) {
@@ -121,7 +167,7 @@ public final class EventStore {
 
   private static List<Event> events(RowSet<Row> rows) {
     List<Event> events = new ArrayList<>(rows.size());
-    for (Row row : rows) events.add(Event.fromJson(new JsonObject(row.getString("json"))));
+    for (Row row : rows) events.add(EventCodec.decode(row.getString("json")));
     return events;
   }
 }

@@ -1,5 +1,6 @@
 package dev.muster.orchestrator.http;
 
+import dev.muster.orchestrator.events.Fields;
 import io.vertx.core.json.JsonObject;
 
 /** A request the orchestrator refuses, with the contract's error body: {@code {"error", "message"}}. */
@@ -24,7 +25,7 @@ public final class ApiException extends RuntimeException {
   }
 
   public JsonObject body() {
-    JsonObject body = new JsonObject().put("error", code).put("message", getMessage());
+    JsonObject body = new JsonObject().put(Fields.ERROR, code).put(Fields.MESSAGE, getMessage());
     return extra == null ? body : body.mergeIn(extra);
   }
 }

@@ -1,6 +1,7 @@
 package dev.muster.orchestrator.http;
 
 import dev.muster.orchestrator.config.SchemaNames;
+import dev.muster.orchestrator.events.Fields;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.regex.Pattern;
@@ -14,25 +15,25 @@ record ArrivalRequest(String service, String instance, String schema, String req
   static final long MAX_TIMEOUT_SECONDS = 86_400;
 
   static ArrivalRequest parse(JsonObject body, SchemaNames allowed) {
-    String service = string(body, "service", true);
+    String service = string(body, Fields.SERVICE, true);
     if (!SERVICE.matcher(service).matches()) {
       throw invalid("service must be 1-63 characters of letters, digits, '_', '.', '-', starting with a letter or digit");
     }
-    String instance = string(body, "instance", true);
+    String instance = string(body, Fields.INSTANCE, true);
     if (!INSTANCE.matcher(instance).matches()) {
       throw invalid("instance must be 1-128 characters of letters, digits, '_', '.', ':', '-', starting with a letter or digit");
     }
-    String schema = string(body, "schema", false);
+    String schema = string(body, Fields.SCHEMA, false);
     if (schema == null) schema = "public";
     String invalidSchema = SchemaNames.invalid(schema);
     if (invalidSchema != null) throw invalid(invalidSchema);
     String rejection = allowed.rejection(schema);
     if (rejection != null) throw new ApiException(403, "schema_not_allowed", rejection);
-    return new ArrivalRequest(service, instance, schema, version(body), timeout(body.getValue("timeoutSeconds")));
+    return new ArrivalRequest(service, instance, schema, version(body), timeout(body.getValue(Fields.TIMEOUT_SECONDS)));
   }
 
   private static String version(JsonObject body) {
-    Object raw = body.getValue("requiredVersion");
+    Object raw = body.getValue(Fields.REQUIRED_VERSION);
     if (raw == null) return null;
     String text;
     if (raw instanceof String) {
@@ -42,8 +43,13 @@ record ArrivalRequest(String service, String instance, String schema, String req
     } else {
       throw invalid("requiredVersion must be a string such as \"4\" or \"1.2\"");
     }
+    return version(Fields.REQUIRED_VERSION, text);
+  }
+
+  /** A Flyway version named {@code what}, in its dotted form; 400 unless it is one. */
+  static String version(String what, String text) {
     if (!VERSION.matcher(text).matches()) {
-      throw invalid("requiredVersion must be a Flyway version: digits separated by '.' or '_', such as \"4\" or \"1.2\"");
+      throw invalid(what + " must be a Flyway version: digits separated by '.' or '_', such as \"4\" or \"1.2\"");
     }
     return text.replace('_', '.');
   }

@@ -56,7 +56,9 @@ final class EventStream {
       drop("slow_reader"); // it resumes from the log where it was
       return;
     }
-    write("id: " + event.seq() + "\nevent: " + event.type() + "\ndata: " + event.json().encode() + "\n\n");
+    // An event not in the log yet has no number to resume after: it goes without an id line.
+    write((event.logged() ? "id: " + event.seq() + "\n" : "") + "event: " + event.typeName() + "\ndata: "
+        + event.encoded() + "\n\n");
   }
 
   /** Ends the stream normally, after the last event. */

@@ -3,13 +3,15 @@ package dev.muster.orchestrator.http;
 import dev.muster.orchestrator.broadcast.Broadcaster;
 import dev.muster.orchestrator.coordinator.Coordinator;
 import dev.muster.orchestrator.events.Event;
+import dev.muster.orchestrator.events.EventType;
+import dev.muster.orchestrator.events.Payload;
+import dev.muster.orchestrator.events.SchemaStatus;
+import dev.muster.orchestrator.projection.SchemaView;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.Set;
 import java.util.function.IntSupplier;
@@ -28,9 +30,10 @@ import java.util.function.IntSupplier;
 final class Metrics {
   static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-  private static final Set<String> EVENT_TYPES = Set.of(Event.SERVICE_STARTING, Event.SERVICE_RELEASED,
-      Event.SERVICE_GAVE_UP, Event.SCHEMA_LOCK_ACQUIRED, Event.MIGRATION_STARTED, Event.MIGRATION_APPLIED,
-      Event.SCHEMA_READY, Event.SCHEMA_FAILED);
+  /** The label of a run's or a wait's outcome: a run's is the state it left the schema in. */
+  private static final String OUTCOME = "outcome";
+  /** The {@code type} label of events of a type this build does not know. */
+  private static final String OTHER_TYPE = "other";
   private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS");
   /** Histogram buckets from a quick DDL statement to an hour-long backfill. */
   private static final Duration[] BUCKETS = {Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(100),
@@ -49,17 +52,17 @@ final class Metrics {
     migrations = timer("muster.migration.duration", "Time each migration took to apply (migration.applied)")
         .register(registry);
     runsReady = timer("muster.run.duration", "Time a schema's run took, lock to outcome (schema.ready/failed)")
-        .tag("outcome", "ready").register(registry);
+        .tag(OUTCOME, SchemaStatus.READY.wire()).register(registry);
     runsFailed = timer("muster.run.duration", "Time a schema's run took, lock to outcome (schema.ready/failed)")
-        .tag("outcome", "failed").register(registry);
+        .tag(OUTCOME, SchemaStatus.FAILED.wire()).register(registry);
     waitsReleased = timer("muster.wait.duration", "Time a service waited, arrival to release or giving up")
-        .tag("outcome", "released").register(registry);
+        .tag(OUTCOME, "released").register(registry);
     waitsGaveUp = timer("muster.wait.duration", "Time a service waited, arrival to release or giving up")
-        .tag("outcome", "gave_up").register(registry);
-    for (String type : EVENT_TYPES) events(type); // all types from the start, so rates work from zero
+        .tag(OUTCOME, "gave_up").register(registry);
+    for (EventType type : EventType.values()) events(type.wire()); // all types from the start, so rates work from zero
     Gauge.builder("muster.http.streams.open", openStreams::getAsInt)
         .description("Event streams and ?wait=true requests this replica holds open").register(registry);
-    Gauge.builder("muster.services.waiting", coordinator, c -> waiting(c.statuses()))
+    Gauge.builder("muster.services.waiting", coordinator, c -> c.views().stream().mapToInt(SchemaView::waiting).sum())
         .description("Services waiting for their schema, fleet-wide, as this replica follows the log").register(registry);
     Gauge.builder("muster.events.last.seq", broadcaster, Broadcaster::lastSeq)
         .description("Number of the last event of the log this replica has delivered").register(registry);
@@ -89,17 +92,23 @@ final class Metrics {
   }
 
   private void observe(Event event) {
-    events(EVENT_TYPES.contains(event.type()) ? event.type() : "other").increment();
-    Long ms = durationMs(event.json());
-    if (ms == null) return;
-    switch (event.type()) {
-      case Event.MIGRATION_APPLIED -> migrations.record(Duration.ofMillis(ms));
-      case Event.SCHEMA_READY -> runsReady.record(Duration.ofMillis(ms));
-      case Event.SCHEMA_FAILED -> runsFailed.record(Duration.ofMillis(ms));
-      case Event.SERVICE_RELEASED -> waitsReleased.record(Duration.ofMillis(ms));
-      case Event.SERVICE_GAVE_UP -> waitsGaveUp.record(Duration.ofMillis(ms));
-      default -> { }
+    events(event.type() == null ? OTHER_TYPE : event.type().wire()).increment();
+    Payload p = event.payload();
+    if (p instanceof Payload.MigrationApplied applied) {
+      record(migrations, applied.durationMs());
+    } else if (p instanceof Payload.SchemaReady ready) {
+      record(runsReady, ready.durationMs());
+    } else if (p instanceof Payload.SchemaFailed failed) {
+      record(runsFailed, failed.durationMs());
+    } else if (p instanceof Payload.ServiceReleased released) {
+      record(waitsReleased, released.durationMs());
+    } else if (p instanceof Payload.ServiceGaveUp gaveUp) {
+      record(waitsGaveUp, gaveUp.durationMs());
     }
+  }
+
+  private static void record(Timer timer, Long ms) {
+    if (ms != null && ms >= 0) timer.record(Duration.ofMillis(ms));
   }
 
   private Counter events(String type) {
@@ -109,20 +118,5 @@ final class Metrics {
 
   private static Timer.Builder timer(String name, String description) {
     return Timer.builder(name).description(description).serviceLevelObjectives(BUCKETS);
-  }
-
-  private static Long durationMs(JsonObject json) {
-    Object value = json.getValue("durationMs");
-    if (!(value instanceof Number)) return null;
-    long ms = ((Number) value).longValue();
-    return ms < 0 ? null : ms;
-  }
-
-  private static int waiting(JsonArray statuses) {
-    int total = 0;
-    for (Object status : statuses) {
-      if (status instanceof JsonObject json && json.getValue("waiting") instanceof Number n) total += n.intValue();
-    }
-    return total;
   }
 }

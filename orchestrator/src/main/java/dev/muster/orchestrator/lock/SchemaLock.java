@@ -5,10 +5,18 @@ import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Tuple;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Per-schema session-level advisory locks, each held on a connection of its own.
+ * Per-schema session-level advisory locks, each held on a connection of its own. {@link #holders} reads who
+ * holds them, for readers that run no coordinator ({@code status}).
  *
  * <p>Never a pooled connection: closing one only returns it to the pool, with the lock still held. And
  * never a blocking {@code pg_advisory_lock}: a session waiting in it holds a snapshot that
@@ -18,7 +26,10 @@ import java.util.function.Consumer;
  * <p>One idle connection is kept for tries; when a try succeeds, that connection becomes the lock.
  * Not thread-safe: use it from one Vert.x context.
  */
-public final class SchemaLock {
+public final class SchemaLock implements Locks {
+  private static final String HOLDER = "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+      + " WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = ? AND l.objid::bigint = ? AND l.objsubid = 2"
+      + " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())";
 
   private final Vertx vertx;
   private final PgConnectOptions options;
@@ -42,7 +53,8 @@ public final class SchemaLock {
    *
    * @param lost called if the lock's connection closes while held (the lock is then gone)
    */
-  public Future<Held> tryAcquire(String schema, Consumer<String> lost) {
+  @Override
+  public Future<Lease> tryAcquire(String schema, Consumer<String> lost) {
     // Take the spare for this try alone: two tries sharing a session could both succeed on it.
     Future<PgConnection> connection = spare != null ? spare : PgConnection.connect(vertx, options);
     spare = null;
@@ -52,14 +64,35 @@ public final class SchemaLock {
         .compose(rows -> {
           if (!rows.iterator().next().getBoolean("locked")) {
             keepSpare(conn);
-            return Future.succeededFuture(null);
+            return Future.<Lease>succeededFuture(null);
           }
           Held held = new Held(schema, conn);
           conn.closeHandler(v -> {
             if (!held.released) lost.accept(schema);
           });
-          return Future.succeededFuture(held);
-        }, failure -> conn.close().transform(v -> Future.<Held>failedFuture(failure))));
+          return Future.<Lease>succeededFuture(held);
+        }, failure -> conn.close().transform(v -> Future.<Lease>failedFuture(failure))));
+  }
+
+  /**
+   * Who holds each of {@code schemas}' locks in this database, by schema: the replica id for a Muster lock
+   * session, {@code "session <application_name>"} for another session. Schemas whose lock is free are absent.
+   */
+  public static Map<String, String> holders(Connection c, Collection<String> schemas) throws SQLException {
+    Map<String, String> holders = new HashMap<>();
+    String prefix = applicationName("");
+    try (PreparedStatement st = c.prepareStatement(HOLDER)) {
+      for (String schema : schemas) {
+        st.setLong(1, Integer.toUnsignedLong(LockKeys.NAMESPACE));
+        st.setLong(2, Integer.toUnsignedLong(LockKeys.forSchema(schema)));
+        try (ResultSet rs = st.executeQuery()) {
+          if (!rs.next()) continue;
+          String name = rs.getString(1);
+          holders.put(schema, name != null && name.startsWith(prefix) ? name.substring(prefix.length()) : "session " + name);
+        }
+      }
+    }
+    return holders;
   }
 
   private void keepSpare(PgConnection conn) {
@@ -77,7 +110,7 @@ public final class SchemaLock {
   }
 
   /** A lock this replica holds. {@link #release} unlocks it and closes its connection. */
-  public static final class Held {
+  private static final class Held implements Lease {
     private final String schema;
     private final PgConnection connection;
     private boolean released;
@@ -87,15 +120,12 @@ public final class SchemaLock {
       this.connection = connection;
     }
 
-    public String schema() {
-      return schema;
-    }
-
-    /** The lock session's backend pid, as {@code pg_locks} shows it. */
-    public int backendPid() {
+    @Override
+    public int session() {
       return connection.processId();
     }
 
+    @Override
     public Future<Void> release() {
       released = true;
       // Closing the session releases the lock too; unlocking first makes the release explicit in the logs.

@@ -1,6 +1,7 @@
 package dev.muster.orchestrator.runner;
 
 import dev.muster.orchestrator.config.DatabaseUrl;
+import dev.muster.orchestrator.projection.SchemaInfo;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -20,24 +21,11 @@ import org.flywaydb.core.api.callback.Event;
 import org.flywaydb.core.api.output.MigrateResult;
 
 /**
- * Runs Flyway for one schema. Every method blocks: call it from a worker thread, never an event loop.
+ * Runs Flyway for one schema. Every method blocks: call it from a worker thread, never an event loop
+ * ({@link WorkerRunner} does).
  * A new Flyway is configured per call, so fixed or added migration files are seen by the next run.
  */
 public final class FlywayRunner {
-
-  /** Told of each migration as it runs, on the runner's thread. */
-  public interface Progress {
-    void started(String version, String description);
-
-    /**
-     * The migration succeeded; {@code migration} is its connection, still inside its transaction when it
-     * has one, so what is written there commits with the migration or not at all.
-     */
-    void applied(Connection migration, String version, String description, long durationMs) throws SQLException;
-  }
-
-  /** The outcome of a successful run. */
-  public record Result(String version, int executed) {}
 
   /**
    * PostgreSQL notices a dead client only when it next talks to it: a backend waiting inside
@@ -73,7 +61,7 @@ public final class FlywayRunner {
     return new SchemaInfo(schema, current == null ? null : text(current.getVersion()), text(latest), pending);
   }
 
-  public Result migrate(String schema, Progress progress) throws MigrationFailure {
+  public Runner.Result migrate(String schema, Runner.Progress progress) throws MigrationFailure {
     ProgressCallback callback = new ProgressCallback(progress);
     MigrateResult result;
     try {
@@ -89,7 +77,7 @@ public final class FlywayRunner {
           callback.runningVersion, callback.runningDescription, currentOrNull(schema));
     }
     String version = result.targetSchemaVersion != null ? result.targetSchemaVersion : info(schema).current();
-    return new Result(version, result.migrationsExecuted);
+    return new Runner.Result(version, result.migrationsExecuted);
   }
 
   /**
@@ -189,14 +177,14 @@ public final class FlywayRunner {
     return version == null ? null : version.getVersion();
   }
 
-  /** Turns Flyway's per-migration callbacks into {@link Progress} calls with durations. */
+  /** Turns Flyway's per-migration callbacks into {@link Runner.Progress} calls with durations. */
   private static final class ProgressCallback implements Callback {
-    private final Progress progress;
+    private final Runner.Progress progress;
     private volatile String runningVersion;
     private volatile String runningDescription;
     private long startedNanos;
 
-    ProgressCallback(Progress progress) {
+    ProgressCallback(Runner.Progress progress) {
       this.progress = progress;
     }
 

@@ -9,7 +9,7 @@ public final class MigrationFailure extends Exception {
   private final String description;
   private final String schemaVersion;
 
-  MigrationFailure(Throwable cause, String version, String description, String schemaVersion) {
+  public MigrationFailure(Throwable cause, String version, String description, String schemaVersion) {
     super(messageOf(cause), cause);
     this.sqlState = sqlStateOf(cause);
     this.version = version;

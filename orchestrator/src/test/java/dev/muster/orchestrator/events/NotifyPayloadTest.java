@@ -12,14 +12,14 @@ class NotifyPayloadTest {
 
   @Test
   void aShortEventTravelsWhole() {
-    JsonObject event = Event.of(Event.SCHEMA_READY, "public").put("version", "3");
+    JsonObject event = EventCodec.encode(new Payload.SchemaReady("public", "3", 1, 5L), "replica-a");
     assertSame(event, EventStore.notifyPayload(event));
   }
 
   @Test
   void aLongErrorIsCutToFitPostgresLimitAndMarkedTruncated() {
-    JsonObject event = Event.of(Event.SCHEMA_FAILED, "public")
-        .put("error", new JsonObject().put("sqlState", "P0001").put("message", "é".repeat(20_000)));
+    JsonObject event = EventCodec.encode(new Payload.SchemaFailed("public", "2", "boom", "1",
+        new Payload.RunError("P0001", "é".repeat(20_000)), 5L), "replica-a");
     JsonObject payload = EventStore.notifyPayload(event);
     assertTrue(payload.encode().getBytes(StandardCharsets.UTF_8).length < 8000);
     assertTrue(payload.getBoolean("truncated"));

@@ -1,9 +1,10 @@
-package dev.muster.orchestrator.runner;
+package dev.muster.orchestrator.projection;
 
 import java.util.List;
 
 /**
- * What Flyway knows of one schema.
+ * What a schema's migration files and its history say of it now (Flyway's {@code info}): one of the projection's
+ * two inputs, beside the event log.
  *
  * @param current the applied version, {@code null} when nothing is applied
  * @param latest  the newest version among the migration files, {@code null} when there are none

@@ -1,0 +1,115 @@
+package dev.muster.orchestrator.coordinator;
+
+import dev.muster.orchestrator.events.Payload;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * This replica's arrivals that wait for their schema, each with its give-up timer. An arrival leaves by being
+ * released ({@code service.released}), by giving up when its timeout passes ({@code service.gave_up}), by a
+ * failure that leaves its schema below what it needs (the {@code schema.failed} itself tells it), or by going
+ * away (its stream closed). Confined to the coordinator's context.
+ */
+final class Waiters {
+  private final Clock clock;
+  private final Recorder recorder;
+  private final Map<String, Map<Arrival, Waiter>> bySchema = new HashMap<>();
+
+  Waiters(Clock clock, Recorder recorder) {
+    this.clock = clock;
+    this.recorder = recorder;
+  }
+
+  /** The arrival waits; it gives up when its timeout passes. */
+  void await(Arrival arrival) {
+    Waiter w = new Waiter(arrival, clock.nanoTime());
+    bySchema.computeIfAbsent(arrival.schema(), k -> new LinkedHashMap<>()).put(arrival, w);
+    if (arrival.timeout() != null) w.timer = clock.schedule(arrival.timeout(), () -> giveUp(arrival));
+  }
+
+  /** An arrival whose schema already is new enough: released without waiting. */
+  void releaseAtOnce(Arrival arrival, String version) {
+    recorder.append(new Payload.ServiceReleased(arrival.schema(), arrival.service(), arrival.instance(), version, 0L));
+  }
+
+  /** The arrival went away before it was settled: forget it, quietly. */
+  void detach(Arrival arrival) {
+    Waiter w = remove(arrival);
+    if (w != null) w.cancelTimer();
+  }
+
+  boolean any(String schema) {
+    Map<Arrival, Waiter> waiting = bySchema.get(schema);
+    return waiting != null && !waiting.isEmpty();
+  }
+
+  /**
+   * A run of {@code schema} ended with the schema at {@code version}: each waiter that arrived before event
+   * {@code beforeSeq} and is satisfied by it is released; after a failure, the others leave too (the failure tells
+   * them). After a success, those that need more stay. Settling the same outcome twice changes nothing.
+   */
+  void settle(String schema, long beforeSeq, boolean ready, String version) {
+    Map<Arrival, Waiter> waiting = bySchema.get(schema);
+    if (waiting == null) return;
+    List<Waiter> settled = new ArrayList<>();
+    waiting.values().removeIf(w -> {
+      if (w.arrival.seq() >= beforeSeq) return false;
+      if (ready && !w.arrival.satisfiedBy(version)) return false;
+      settled.add(w);
+      return true;
+    });
+    if (waiting.isEmpty()) bySchema.remove(schema);
+    for (Waiter w : settled) {
+      w.cancelTimer();
+      // A failed run may still have brought the schema to what a waiter needs: it starts.
+      if (w.arrival.satisfiedBy(version)) {
+        recorder.append(new Payload.ServiceReleased(schema, w.arrival.service(), w.arrival.instance(), version,
+            w.waitedMs()));
+      }
+    }
+  }
+
+  /** Forgets every waiter, without a word: the replica stops and its services move to another. */
+  void clear() {
+    bySchema.values().forEach(waiting -> waiting.values().forEach(Waiter::cancelTimer));
+    bySchema.clear();
+  }
+
+  private void giveUp(Arrival arrival) {
+    Waiter w = remove(arrival);
+    if (w == null) return;
+    recorder.append(new Payload.ServiceGaveUp(arrival.schema(), arrival.service(), arrival.instance(),
+        arrival.requiredVersion(), w.waitedMs()));
+  }
+
+  private Waiter remove(Arrival arrival) {
+    Map<Arrival, Waiter> waiting = bySchema.get(arrival.schema());
+    if (waiting == null) return null;
+    Waiter w = waiting.remove(arrival);
+    if (waiting.isEmpty()) bySchema.remove(arrival.schema());
+    return w;
+  }
+
+  /** One waiting arrival: since when, and its give-up timer. */
+  private final class Waiter {
+    final Arrival arrival;
+    final long sinceNanos;
+    Clock.Timer timer;
+
+    Waiter(Arrival arrival, long sinceNanos) {
+      this.arrival = arrival;
+      this.sinceNanos = sinceNanos;
+    }
+
+    long waitedMs() {
+      return (clock.nanoTime() - sinceNanos) / 1_000_000;
+    }
+
+    void cancelTimer() {
+      if (timer != null) timer.cancel();
+    }
+  }
+}

@@ -1,0 +1,173 @@
+package dev.muster.orchestrator.events;
+
+import static dev.muster.orchestrator.events.Fields.*;
+
+import dev.muster.orchestrator.events.Payload.FailureReport;
+import dev.muster.orchestrator.events.Payload.LockAcquired;
+import dev.muster.orchestrator.events.Payload.MigrationApplied;
+import dev.muster.orchestrator.events.Payload.MigrationStarted;
+import dev.muster.orchestrator.events.Payload.RunError;
+import dev.muster.orchestrator.events.Payload.SchemaFailed;
+import dev.muster.orchestrator.events.Payload.SchemaReady;
+import dev.muster.orchestrator.events.Payload.ServiceGaveUp;
+import dev.muster.orchestrator.events.Payload.ServiceReleased;
+import dev.muster.orchestrator.events.Payload.ServiceStarting;
+import dev.muster.orchestrator.events.Payload.Unrecognized;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The one JSON form of events: what the log stores in {@code muster.events.data}, what NOTIFY, SSE and the
+ * commands carry. Optional fields are written as {@code null}, as the contract's readers expect them.
+ */
+public final class EventCodec {
+  private EventCodec() {}
+
+  /** The event's fields as the log stores them: {@code type}, {@code schema}, its own fields, and who appended it. */
+  public static JsonObject encode(Payload payload, String orchestrator) {
+    JsonObject json;
+    if (payload instanceof Unrecognized u) {
+      json = u.fields().copy();
+    } else {
+      json = new JsonObject();
+      write(payload, json);
+    }
+    json.put(TYPE, payload.typeName()).put(SCHEMA, payload.schema());
+    if (!(payload instanceof Unrecognized)) json.put(ORCHESTRATOR, orchestrator);
+    return json;
+  }
+
+  /** An event as a reader sees it: the stored fields with its {@code seq} and {@code at}; {@code seq} null when unlogged. */
+  public static JsonObject encode(Event event) {
+    return encode(event.payload(), event.orchestrator()).put(SEQ, event.loggedSeq())
+        .put(AT, event.at() == null ? null : event.at().toString());
+  }
+
+  /**
+   * An event read from the log (or its NOTIFY copy): the stored fields with {@code seq} and {@code at}. Its JSON
+   * text is kept, compact, with every field it came with — those a newer replica added too.
+   */
+  public static Event decode(String text) {
+    JsonObject json = new JsonObject(text);
+    Object seq = json.getValue(SEQ);
+    return new Event(seq instanceof Number n ? n.longValue() : null, instant(json.getString(AT)),
+        json.getString(ORCHESTRATOR), payload(json), json.encode());
+  }
+
+  public static JsonObject encode(FailureReport report) {
+    return new JsonObject().put(SQL_STATE, report.sqlState()).put(MESSAGE, report.message())
+        .put(VERSION, report.version()).put(DESCRIPTION, report.description());
+  }
+
+  private static void write(Payload payload, JsonObject json) {
+    switch (payload.type()) {
+      case SERVICE_STARTING -> {
+        ServiceStarting p = (ServiceStarting) payload;
+        json.put(SERVICE, p.service()).put(INSTANCE, p.instance()).put(REQUIRED_VERSION, p.requiredVersion());
+      }
+      case SERVICE_RELEASED -> {
+        ServiceReleased p = (ServiceReleased) payload;
+        json.put(SERVICE, p.service()).put(INSTANCE, p.instance()).put(VERSION, p.version())
+            .put(DURATION_MS, p.durationMs());
+      }
+      case SERVICE_GAVE_UP -> {
+        ServiceGaveUp p = (ServiceGaveUp) payload;
+        json.put(SERVICE, p.service()).put(INSTANCE, p.instance()).put(REQUIRED_VERSION, p.requiredVersion())
+            .put(DURATION_MS, p.durationMs());
+      }
+      case SCHEMA_LOCK_ACQUIRED -> {
+        LockAcquired p = (LockAcquired) payload;
+        json.put(VERSION, p.version()).put(TARGET_VERSION, p.targetVersion()).put(PENDING, p.pending())
+            .put(LOCK_SESSION, p.lockSession())
+            .put(DROPPED_INVALID_INDEXES, p.droppedInvalidIndexes() == null ? null : new JsonArray(p.droppedInvalidIndexes()));
+      }
+      case MIGRATION_STARTED -> {
+        MigrationStarted p = (MigrationStarted) payload;
+        json.put(VERSION, p.version()).put(DESCRIPTION, p.description());
+      }
+      case MIGRATION_APPLIED -> {
+        MigrationApplied p = (MigrationApplied) payload;
+        json.put(VERSION, p.version()).put(DESCRIPTION, p.description()).put(DURATION_MS, p.durationMs());
+      }
+      case SCHEMA_READY -> {
+        SchemaReady p = (SchemaReady) payload;
+        json.put(VERSION, p.version()).put(MIGRATIONS, p.migrations()).put(DURATION_MS, p.durationMs());
+      }
+      case SCHEMA_FAILED -> {
+        SchemaFailed p = (SchemaFailed) payload;
+        json.put(VERSION, p.version()).put(DESCRIPTION, p.description()).put(SCHEMA_VERSION, p.schemaVersion())
+            .put(ERROR, new JsonObject().put(SQL_STATE, p.error().sqlState()).put(MESSAGE, p.error().message()))
+            .put(DURATION_MS, p.durationMs());
+      }
+    }
+  }
+
+  private static Payload payload(JsonObject json) {
+    String typeName = json.getString(TYPE);
+    EventType type = EventType.fromWire(typeName);
+    String schema = json.getString(SCHEMA);
+    if (type == null) {
+      JsonObject fields = json.copy();
+      fields.remove(SEQ);
+      fields.remove(AT);
+      return new Unrecognized(typeName, schema, fields);
+    }
+    return switch (type) {
+      case SERVICE_STARTING -> new ServiceStarting(schema, text(json, SERVICE), text(json, INSTANCE),
+          text(json, REQUIRED_VERSION));
+      case SERVICE_RELEASED -> new ServiceReleased(schema, text(json, SERVICE), text(json, INSTANCE), text(json, VERSION),
+          number(json, DURATION_MS));
+      case SERVICE_GAVE_UP -> new ServiceGaveUp(schema, text(json, SERVICE), text(json, INSTANCE),
+          text(json, REQUIRED_VERSION), number(json, DURATION_MS));
+      case SCHEMA_LOCK_ACQUIRED -> new LockAcquired(schema, text(json, VERSION), text(json, TARGET_VERSION),
+          intOf(number(json, PENDING)), json.getValue(LOCK_SESSION) instanceof Number n ? n.intValue() : null,
+          texts(json.getValue(DROPPED_INVALID_INDEXES)));
+      case MIGRATION_STARTED -> new MigrationStarted(schema, text(json, VERSION), text(json, DESCRIPTION));
+      case MIGRATION_APPLIED -> new MigrationApplied(schema, text(json, VERSION), text(json, DESCRIPTION),
+          number(json, DURATION_MS));
+      case SCHEMA_READY -> new SchemaReady(schema, text(json, VERSION), intOf(number(json, MIGRATIONS)),
+          number(json, DURATION_MS));
+      case SCHEMA_FAILED -> {
+        JsonObject error = json.getValue(ERROR) instanceof JsonObject e ? e : new JsonObject();
+        yield new SchemaFailed(schema, text(json, VERSION), text(json, DESCRIPTION), text(json, SCHEMA_VERSION),
+            new RunError(text(error, SQL_STATE), text(error, MESSAGE)), number(json, DURATION_MS));
+      }
+    };
+  }
+
+  /** A text field; a number (as some writers send versions) is taken as its text. */
+  private static String text(JsonObject json, String field) {
+    Object value = json.getValue(field);
+    return value == null ? null : value.toString();
+  }
+
+  private static Long number(JsonObject json, String field) {
+    return json.getValue(field) instanceof Number n ? n.longValue() : null;
+  }
+
+  private static int intOf(Long n) {
+    return n == null ? 0 : n.intValue();
+  }
+
+  private static List<String> texts(Object value) {
+    if (!(value instanceof JsonArray array)) return null;
+    List<String> texts = new ArrayList<>(array.size());
+    for (Object o : array) texts.add(String.valueOf(o));
+    return texts;
+  }
+
+  /** The log's {@code at} (PostgreSQL writes ISO-8601 with an offset); {@code null} when absent or unreadable. */
+  private static Instant instant(String text) {
+    if (text == null) return null;
+    try {
+      return OffsetDateTime.parse(text).toInstant();
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+  }
+}

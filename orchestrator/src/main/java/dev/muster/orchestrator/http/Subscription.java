@@ -1,0 +1,20 @@
+package dev.muster.orchestrator.http;
+
+/** An unsubscribe action that may be set after the subscription's first events (a replay calls back at once). */
+final class Subscription {
+  private Runnable cancel;
+  private boolean cancelled;
+
+  void set(Runnable cancel) {
+    if (cancelled) {
+      cancel.run();
+    } else {
+      this.cancel = cancel;
+    }
+  }
+
+  void cancel() {
+    cancelled = true;
+    if (cancel != null) cancel.run();
+  }
+}

@@ -1,0 +1,65 @@
+package dev.muster.orchestrator.projection;
+
+import static dev.muster.orchestrator.events.Fields.*;
+
+import dev.muster.orchestrator.events.EventCodec;
+import dev.muster.orchestrator.events.Payload.FailureReport;
+import dev.muster.orchestrator.events.SchemaStatus;
+import dev.muster.orchestrator.events.Versions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One schema's state at one moment, as {@code GET /api/v1/schemas}, {@code status}, {@code plan} and
+ * {@code /metrics} show it. Immutable.
+ *
+ * @param latestVersion the newest version its migration files reach ({@code null}: none, or not read yet)
+ * @param pending       migrations not applied yet, oldest first
+ * @param waiting       service instances of the whole fleet waiting for it, as the log tells
+ * @param lockHolder    the replica running it ({@code null}: no run under way)
+ * @param lastRun       its last run's outcome ({@code null}: none known)
+ * @param error         its last run's failure while it is {@link SchemaStatus#FAILED}, else {@code null}
+ */
+public record SchemaView(String schema, SchemaStatus status, String version, String latestVersion,
+    List<SchemaInfo.Migration> pending, int waiting, String lockHolder, String runningMigration, LastRun lastRun,
+    FailureReport error) {
+
+  public SchemaView {
+    pending = List.copyOf(pending);
+  }
+
+  /** A run's outcome: when it ended, how long it took, who ran it, and whether it left the schema ready. */
+  public record LastRun(Instant at, Long durationMs, String orchestrator, SchemaStatus outcome) {}
+
+  /**
+   * True when a service needing {@code required} may start on it: the schema is at that version or newer,
+   * whatever runs now. Without {@code required}, it must be at the latest its migrations reach.
+   */
+  public boolean readyFor(String required) {
+    if (status == SchemaStatus.UNKNOWN) return false;
+    return Versions.reaches(version, required != null ? required : latestVersion);
+  }
+
+  public JsonObject toJson() {
+    JsonArray pendingJson = new JsonArray();
+    pending.forEach(m -> pendingJson.add(new JsonObject().put(VERSION, m.version()).put(DESCRIPTION, m.description())
+        .put(SCRIPT, m.script())));
+    return new JsonObject()
+        .put(SCHEMA, schema)
+        .put(STATE, status.wire())
+        .put(VERSION, version)
+        .put(LATEST_VERSION, latestVersion)
+        .put(PENDING, pendingJson)
+        .put(WAITING, waiting)
+        .put(LOCK_HOLDER, lockHolder)
+        .put(RUNNING_MIGRATION, runningMigration)
+        .put(LAST_RUN, lastRun == null ? null : new JsonObject()
+            .put(AT, lastRun.at() == null ? null : lastRun.at().toString())
+            .put(DURATION_MS, lastRun.durationMs())
+            .put(ORCHESTRATOR, lastRun.orchestrator())
+            .put(OUTCOME, lastRun.outcome().wire()))
+        .put(ERROR, error == null ? null : EventCodec.encode(error));
+  }
+}

@@ -1,0 +1,44 @@
+package dev.muster.orchestrator.runner;
+
+import dev.muster.orchestrator.projection.SchemaInfo;
+import io.vertx.core.Future;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+
+/**
+ * How one schema's migrations are brought up to date: {@link WorkerRunner} runs Flyway; a runner that hands the
+ * work to an elected service instance fits the same shape. Calls never block the caller.
+ */
+public interface Runner {
+
+  /** What the schema is at and what its migrations reach. */
+  Future<SchemaInfo> inspect(String schema);
+
+  /** Under the schema's lock, before a run: repairs what a dead holder left behind, then inspects. */
+  Future<Prepared> prepare(String schema);
+
+  /** Applies what is pending, telling {@code progress}; fails with {@link MigrationFailure}. */
+  Future<Result> migrate(String schema, Progress progress);
+
+  /** Told of each migration as it runs, on the runner's thread, which waits for each call. */
+  interface Progress {
+    void started(String version, String description);
+
+    /**
+     * The migration succeeded; {@code migration} is its connection, still inside its transaction when it
+     * has one, so what is written there commits with the migration or not at all.
+     */
+    void applied(Connection migration, String version, String description, long durationMs) throws SQLException;
+  }
+
+  /** What a run found under the lock: the interrupted index builds it dropped, and the schema then. */
+  record Prepared(List<String> droppedInvalidIndexes, SchemaInfo info) {
+    public Prepared {
+      droppedInvalidIndexes = List.copyOf(droppedInvalidIndexes);
+    }
+  }
+
+  /** The outcome of a successful run: the version reached, and how many migrations it applied. */
+  record Result(String version, int executed) {}
+}

@@ -1,0 +1,107 @@
+package dev.muster.orchestrator.events;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class EventCodecTest {
+
+  /** One of each type, with every field set. */
+  static List<Payload> everyType() {
+    return List.of(
+        new Payload.ServiceStarting("public", "app", "app-1", "3"),
+        new Payload.ServiceReleased("public", "app", "app-1", "3", 120L),
+        new Payload.ServiceGaveUp("public", "app", "app-2", "3", 60_000L),
+        new Payload.LockAcquired("public", "1", "3", 2, 4711, List.of("public.items_sku")),
+        new Payload.MigrationStarted("public", "2", "add orders"),
+        new Payload.MigrationApplied("public", "2", "add orders", 15L),
+        new Payload.SchemaReady("public", "3", 2, 40L),
+        new Payload.SchemaFailed("public", "3", "broken", "2", new Payload.RunError("42P01", "no such table"), 41L));
+  }
+
+  /** As the log hands an appended event back: its fields with seq and at. */
+  static Event logged(Payload payload, long seq, String at) {
+    return EventCodec.decode(EventCodec.encode(payload, "replica-a").put(Fields.SEQ, seq).put(Fields.AT, at).encode());
+  }
+
+  @Test
+  void everyTypeReadsBackAsItWasWritten() {
+    Set<EventType> covered = EnumSet.noneOf(EventType.class);
+    long seq = 0;
+    for (Payload p : everyType()) {
+      Event e = logged(p, ++seq, "2026-12-01T10:11:12.345678+00:00");
+      assertEquals(p, e.payload(), p.typeName());
+      assertEquals(seq, e.seq());
+      assertEquals("replica-a", e.orchestrator());
+      assertEquals(Instant.parse("2026-12-01T10:11:12.345678Z"), e.at());
+      covered.add(p.type());
+    }
+    assertEquals(EnumSet.allOf(EventType.class), covered, "a sample of each type");
+  }
+
+  @Test
+  void theWireFormCarriesTheContractsFieldNames() {
+    JsonObject failed = EventCodec.encode(everyType().get(7), "replica-a");
+    assertEquals("schema.failed", failed.getString("type"));
+    assertEquals("public", failed.getString("schema"));
+    assertEquals("replica-a", failed.getString("orchestrator"));
+    assertEquals("2", failed.getString("schemaVersion"));
+    assertEquals(new JsonObject().put("sqlState", "42P01").put("message", "no such table"), failed.getJsonObject("error"));
+    JsonObject lock = EventCodec.encode(everyType().get(3), "replica-a");
+    assertEquals(4711, lock.getInteger("lockSession"));
+    assertEquals("public.items_sku", lock.getJsonArray("droppedInvalidIndexes").getString(0));
+    JsonObject ready = EventCodec.encode(new Payload.SchemaReady("public", null, 0, 3L), "replica-a");
+    assertTrue(ready.containsKey("version") && ready.getValue("version") == null, "optional fields are written as null");
+  }
+
+  @Test
+  void theFailureReportIsTheErrorWithTheMigrationThatFailed() {
+    Payload.SchemaFailed failed = (Payload.SchemaFailed) everyType().get(7);
+    assertEquals(new JsonObject().put("sqlState", "42P01").put("message", "no such table").put("version", "3")
+        .put("description", "broken"), EventCodec.encode(failed.report()));
+  }
+
+  @Test
+  void aTypeThisBuildDoesNotKnowIsKeptWholeAndScopedByItsName() {
+    String text = new JsonObject().put("seq", 9).put("at", "2026-12-01T10:11:12+01:00").put("type", "migrator.elected")
+        .put("schema", "public").put("service", "app").put("run", 9).encode();
+    Event e = EventCodec.decode(text);
+    assertNull(e.type());
+    assertEquals("migrator.elected", e.typeName());
+    assertEquals(Instant.parse("2026-12-01T09:11:12Z"), e.at());
+    assertEquals(text, e.encoded(), "passed on as it came");
+    assertEquals(9, ((Payload.Unrecognized) e.payload()).fields().getInteger("run"));
+    assertEquals(EventType.Scope.SCHEMA, EventType.scopeOf("migrator.elected"));
+    assertEquals(EventType.Scope.SERVICE, EventType.scopeOf("service.heartbeat"));
+  }
+
+  @Test
+  void anEventNotInTheLogYetHasANullNumber() {
+    Event e = Event.unlogged(Instant.parse("2026-12-01T10:00:00Z"), "replica-a", everyType().get(2));
+    assertFalse(e.logged());
+    assertThrows(IllegalStateException.class, e::seq);
+    JsonObject json = e.json();
+    assertTrue(json.containsKey("seq") && json.getValue("seq") == null);
+    assertEquals("2026-12-01T10:00:00Z", json.getString("at"));
+    assertEquals(everyType().get(2), EventCodec.decode(e.encoded()).payload());
+  }
+
+  @Test
+  void typesAndStatesHaveTheirContractNames() {
+    assertEquals(List.of("service.starting", "service.released", "service.gave_up", "schema.lock_acquired",
+        "migration.started", "migration.applied", "schema.ready", "schema.failed"),
+        EnumSet.allOf(EventType.class).stream().map(EventType::wire).toList());
+    assertEquals(List.of("unknown", "pending", "migrating", "ready", "failed"),
+        EnumSet.allOf(SchemaStatus.class).stream().map(SchemaStatus::wire).toList());
+    for (EventType t : EventType.values()) assertEquals(t, EventType.fromWire(t.wire()));
+  }
+}
