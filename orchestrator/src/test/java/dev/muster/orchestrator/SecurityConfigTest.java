@@ -17,6 +17,7 @@ class SecurityConfigTest {
   @Test
   void limitsAndTheReadTokenAreReadFromTheEnvironment() {
     MusterConfig c = MusterConfig.fromEnvironment(Map.of(
+        "MUSTER_MIGRATIONS", "filesystem:migrations",
         "MUSTER_TOKEN", "write-secret",
         "MUSTER_READ_TOKEN", "read-secret",
         "MUSTER_MAX_BODY_BYTES", "4096",
@@ -36,13 +37,23 @@ class SecurityConfigTest {
 
   @Test
   void unsetMeansTheDefaults() {
-    MusterConfig c = MusterConfig.fromEnvironment(Map.of("MUSTER_READ_TOKEN", ""));
-    assertNull(c.readToken(), "an empty token is no token");
+    MusterConfig c = MusterConfig.fromEnvironment(Map.of("MUSTER_MIGRATIONS", "filesystem:migrations"));
+    assertNull(c.readToken(), "unset: reads are open");
+    assertNull(c.token(), "unset: writes are open (with a warning)");
     assertEquals(MusterConfig.DEFAULT_MAX_BODY_BYTES, c.maxBodyBytes());
     assertEquals(MusterConfig.DEFAULT_MAX_HEADER_BYTES, c.maxHeaderBytes());
     assertEquals(MusterConfig.DEFAULT_MAX_STREAMS, c.maxStreams());
     assertEquals(MusterConfig.DEFAULT_MAX_STREAMS_PER_CLIENT, c.maxStreamsPerClient());
     assertEquals(MusterConfig.DEFAULT_STREAM_IDLE_TIMEOUT, c.streamIdleTimeout());
+  }
+
+  @Test
+  void aTokenSetButEmptyIsAMistakeNotAnOpenOrchestrator() {
+    for (String name : new String[] {"MUSTER_TOKEN", "MUSTER_READ_TOKEN"}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> MusterConfig.fromEnvironment(Map.of("MUSTER_MIGRATIONS", "filesystem:m", name, "")));
+      assertTrue(e.getMessage().contains(name + " is set but empty"), e.getMessage());
+    }
   }
 
   @Test
