@@ -327,7 +327,12 @@ public final class PostgresUrl {
       reason = "the server refused the password of user '" + user + "': check the password in " + source
           + (prefix == null ? "" : " or " + prefix + "PASSWORD_FILE");
     } else if (lower.contains("sslexception") || lower.contains("ssl error") || lower.contains("handshake")) {
-      reason = "the TLS handshake failed; check " + setting("sslmode") + " and " + setting("sslrootcert");
+      // Vert.x reports a refused certificate only as "SSL handshake failed", without the cause.
+      reason = !sslMode.verifiesCertificate() ? "the TLS handshake failed; check " + setting("sslmode")
+          : "the TLS handshake failed, most likely on the server's certificate: check that sslrootcert ("
+              + parameters.get("sslrootcert") + ") holds the CA that signed it"
+              + (sslMode == SslMode.VERIFY_FULL ? " and that the certificate names host '" + host + "'" : "")
+              + " (" + setting("sslrootcert") + ", " + setting("sslmode") + ")";
     } else {
       return Optional.empty();
     }
