@@ -514,8 +514,9 @@ public final class PostgresUrl {
       String key = LIBPQ_NAMES.getOrDefault(name, name);
       PGProperty property = PGProperty.forName(key);
       if (property == null) {
-        throw new IllegalArgumentException(source + " has the parameter '" + name + "', which neither libpq nor "
-            + "pgjdbc knows");
+        throw new IllegalArgumentException(source + " has the parameter '" + name + "', which Muster does not know: it "
+            + "takes pgjdbc's parameters and libpq's " + String.join(", ", LIBPQ_NAMES.keySet().stream().sorted()
+                .toList()) + ", user, password, " + String.join(", ", TLS_PARAMETERS.stream().sorted().toList()));
       }
       if (REFUSED.contains(key)) {
         throw new IllegalArgumentException(source + " has the parameter '" + name + "': Muster sets TLS up itself, "

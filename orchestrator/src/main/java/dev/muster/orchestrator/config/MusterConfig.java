@@ -408,7 +408,13 @@ public final class MusterConfig {
   }
 
   private static Setting.Type<String> sslMode() {
-    return text -> SslMode.of(text).libpqName();
+    return text -> {
+      try {
+        return SslMode.of(text).libpqName();
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(e.getMessage().replaceFirst("^sslmode ", ""), e);
+      }
+    };
   }
 
   private static String defaultReplicaId() {
