@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.muster.orchestrator.config.MusterConfig;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The limits and the read token come from the environment; a bad value is refused naming its variable. */
 class SecurityConfigTest {
@@ -53,6 +55,15 @@ class SecurityConfigTest {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> MusterConfig.fromEnvironment(Map.of("MUSTER_MIGRATIONS", "filesystem:m", name, "")));
       assertTrue(e.getMessage().contains(name + " is set but empty"), e.getMessage());
+    }
+  }
+
+  @Test
+  void serveWithAnEmptyTokenExits2InsteadOfServingOpen(@TempDir Path dir) throws Exception {
+    try (OrchestratorProcess serve = OrchestratorProcess.start("empty-token", "postgresql://muster@127.0.0.1:1/none",
+        dir, Map.of("MUSTER_TOKEN", ""))) {
+      assertEquals(2, serve.awaitExit(Duration.ofSeconds(60)), serve.log());
+      assertTrue(serve.log().contains("MUSTER_TOKEN is set but empty"), serve.log());
     }
   }
 

@@ -52,6 +52,8 @@ public final class TlsPostgres implements AutoCloseable {
     private final EmbeddedPostgres postgres;
     private final String adminPassword;
     private final String password;
+    /** Stops the server and removes its directory (in memory, it would outlive the JVM) if nobody closes it. */
+    private final Thread cleanup = new Thread(this::stopAndDelete, "muster-tls-postgres-cleanup");
     private int databases;
 
     private TlsPostgres(Path directory, EmbeddedPostgres postgres, String adminPassword, String password) {
@@ -80,7 +82,7 @@ public final class TlsPostgres implements AutoCloseable {
                 postgres = EmbeddedPostgres.builder()
                         .setDataDirectory(directory.resolve("data"))
                         .setCleanDataDirectory(true)
-                        .setRegisterShutdownHook(true)
+                        .setRegisterShutdownHook(false) // ours stops it and removes the directory too
                         .setLocaleConfig("pwfile", passwordFile.toString()) // zonky passes these on to initdb
                         .setDataDirectoryCustomizer(data -> configure(data.toPath(), tls))
                         .setServerConfig("ssl", "on")
@@ -99,8 +101,14 @@ public final class TlsPostgres implements AutoCloseable {
                         + read(directory.resolve("postgres.log")), e);
             }
             TlsPostgres server = new TlsPostgres(directory, postgres, adminPassword, secret());
-            server.admin().execute("CREATE ROLE " + USER + " LOGIN CREATEDB PASSWORD '" + server.password + "'");
-            server.admin().execute("CREATE ROLE " + CERT_USER + " LOGIN");
+            Runtime.getRuntime().addShutdownHook(server.cleanup);
+            try {
+                server.admin().execute("CREATE ROLE " + USER + " LOGIN CREATEDB PASSWORD '" + server.password + "'");
+                server.admin().execute("CREATE ROLE " + CERT_USER + " LOGIN");
+            } catch (RuntimeException e) {
+                server.close();
+                throw e;
+            }
             return server;
         } catch (IOException | RuntimeException e) {
             delete(directory);
@@ -172,6 +180,15 @@ public final class TlsPostgres implements AutoCloseable {
     @Override
     public void close() {
         try {
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+        } catch (IllegalStateException e) {
+            return; // the JVM is exiting: the hook does it
+        }
+        stopAndDelete();
+    }
+
+    private void stopAndDelete() {
+        try {
             postgres.close();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -222,8 +239,14 @@ public final class TlsPostgres implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of("openssl"));
         command.addAll(List.of(args));
         Path output = directory.resolve("openssl.log");
-        Process process = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true)
-                .redirectOutput(Redirect.appendTo(output.toFile())).start();
+        Process process;
+        try {
+            process = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true)
+                    .redirectOutput(Redirect.appendTo(output.toFile())).start();
+        } catch (IOException e) {
+            throw new IllegalStateException("TlsPostgres makes its certificates with openssl, which did not run"
+                    + " (is it on the PATH? apt-get install openssl)", e);
+        }
         try {
             if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
                 process.destroyForcibly();
