@@ -21,6 +21,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code serve}, {@code migrate}, {@code status} and {@code plan} against a PostgreSQL that accepts only TLS:
@@ -69,21 +71,23 @@ class TlsCommandsTest {
     assertTrue(status.out().matches("(?s).*public\\s+ready\\s+2\\s+2.*"), status.out());
   }
 
-  @Test
-  void serveOverVerifiedTlsOpensOnlyEncryptedSessions(@TempDir Path dir) throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"require", "verify-full"})
+  void serveOpensOnlyEncryptedSessions(String sslmode, @TempDir Path dir) throws Exception {
     TestDatabase db = tls.createDatabase();
     db.execute("CREATE SCHEMA gate; CREATE TABLE gate.gate (open boolean)");
     Migrations m = Migrations.aroundSecond(dir, "SELECT count(*) FROM gate.gate;");
+    String url = sslmode.equals("require") ? tls.url(db, "sslmode=require") : verifyFull(db);
     try (Connection gate = db.connect();
-        OrchestratorProcess serve = OrchestratorProcess.start("tls-serve", verifyFull(db), m.dir(), Map.of())) {
+        OrchestratorProcess serve = OrchestratorProcess.start("tls-serve", url, m.dir(), Map.of())) {
       // The second migration waits behind this lock, so its JDBC session is there to be seen.
       gate.setAutoCommit(false);
       gate.createStatement().execute("LOCK TABLE gate.gate IN ACCESS EXCLUSIVE MODE");
-      String url = serve.url();
-      assertTrue(serve.log().contains("sslmode=verify-full"), "the start-up log shows the sslmode:\n" + serve.log());
+      String orchestrator = serve.url();
+      assertTrue(serve.log().contains("sslmode=" + sslmode), "the start-up log shows the sslmode:\n" + serve.log());
       assertFalse(serve.log().contains(tls.password()), serve.log());
 
-      CompletableFuture<Ready> app = MusterClient.builder().url(url).service("app")
+      CompletableFuture<Ready> app = MusterClient.builder().url(orchestrator).service("app")
           .timeout(Duration.ofSeconds(60)).build().readyAsync();
       LimitsTest.eventually(() -> tls.admin().queryLong("SELECT count(*) FROM pg_stat_activity WHERE datname = ?"
           + " AND wait_event_type = 'Lock'", db.name()) == 1, "the migration waits at the gate");
