@@ -3,6 +3,7 @@ package dev.muster.bench;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import dev.muster.orchestrator.config.DatabaseUrl;
+import dev.muster.orchestrator.config.MusterConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -40,8 +41,10 @@ public final class Main implements Callable<Integer> {
       + "(default: ${DEFAULT-VALUE}); may be repeated", defaultValue = "all", converter = ScenarioConverter.class)
   List<Scenario> scenarios = new ArrayList<>();
 
-  @Option(names = "--database-url", paramLabel = "URL", description = "postgresql://user:pass@host:port/db; default: "
-      + "an embedded PostgreSQL started for the run (synchronous_commit=on)")
+  @Option(names = "--database-url", paramLabel = "URL", description = "postgresql://user:pass@host:port/db?sslmode=…, "
+      + "as for the orchestrator; it shows in ps: prefer MUSTER_DATABASE_URL, which the bench reads as the "
+      + "orchestrator does (with MUSTER_DATABASE_PASSWORD_FILE, MUSTER_DATABASE_SSLMODE, …); default: an embedded "
+      + "PostgreSQL started for the run (synchronous_commit=on)")
   String databaseUrl;
 
   @Option(names = "--replicas", description = "orchestrator replicas, in-process (default: ${DEFAULT-VALUE})",
@@ -123,9 +126,10 @@ public final class Main implements Callable<Integer> {
       else chosen.add(s);
     }
     Path work = Files.createTempDirectory("muster-bench");
-    Progress.say(databaseUrl == null ? "starting an embedded PostgreSQL" : "using " + DatabaseUrl.parse(databaseUrl));
-    try (BenchDatabase db = databaseUrl == null ? BenchDatabase.embedded()
-        : BenchDatabase.external(DatabaseUrl.parse(databaseUrl))) {
+    DatabaseUrl url = MusterConfig.database(flag -> flag.equals("--database-url") ? databaseUrl : null,
+        System.getenv());
+    Progress.say(url == null ? "starting an embedded PostgreSQL" : "using " + url);
+    try (BenchDatabase db = url == null ? BenchDatabase.embedded() : BenchDatabase.external(url)) {
       Machine machine = Machine.describe(db);
       Results results = run(db, work, chosen, warmup);
       double loadAtEnd = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();

@@ -70,7 +70,7 @@ class CommandsTest {
 
   @Test
   void aSchemaOutsideTheConfigurationIsBadUsage(TestDatabase db, @TempDir Path dir) {
-    Run r = run("migrate", "--database-url", db.url(), "--schema", "billing");
+    Run r = run("migrate", "--database-url", db.url(), "--migrations", "filesystem:" + dir, "--schema", "billing");
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("schema 'billing' is not in MUSTER_SCHEMAS (public)"), r.err());
   }

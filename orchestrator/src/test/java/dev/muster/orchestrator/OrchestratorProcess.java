@@ -25,11 +25,12 @@ final class OrchestratorProcess implements AutoCloseable {
   private final String name;
   private final List<String> log = new ArrayList<>();
   private final CompletableFuture<Integer> port = new CompletableFuture<>();
+  private final Thread reader;
 
   private OrchestratorProcess(Process process, String name) {
     this.process = process;
     this.name = name;
-    Thread reader = new Thread(this::readLog, "log-" + name);
+    reader = new Thread(this::readLog, "log-" + name);
     reader.setDaemon(true);
     reader.start();
   }
@@ -79,6 +80,15 @@ final class OrchestratorProcess implements AutoCloseable {
   int terminate() throws InterruptedException {
     process.destroy();
     if (!process.waitFor(60, TimeUnit.SECONDS)) throw new IllegalStateException(name + " ignored SIGTERM:\n" + log());
+    return process.exitValue();
+  }
+
+  /** The exit code of a process that ends by itself (a refused start); fails if it is still running after {@code bound}. */
+  int awaitExit(java.time.Duration bound) throws InterruptedException {
+    if (!process.waitFor(bound.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new IllegalStateException(name + " still runs after " + bound + ":\n" + log());
+    }
+    reader.join(5_000); // its last words
     return process.exitValue();
   }
 

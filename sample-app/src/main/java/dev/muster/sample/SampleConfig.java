@@ -1,9 +1,11 @@
 package dev.muster.sample;
 
-import java.net.URI;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
+import dev.muster.postgres.PostgresUrl;
+import dev.muster.postgres.SecretFile;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 
@@ -11,20 +13,26 @@ import java.util.Properties;
  * The sample service's own settings, read from the environment. The {@code MUSTER_*} variables are the
  * SDK's and are read by {@code MusterClient.Builder.environment}; these are the service's.
  *
- * @param jdbcUrl        {@code jdbc:postgresql://host:port/db}, from {@code DATABASE_URL}
- * @param user           the database user
- * @param password       the database password, empty for none
+ * @param database       where its tables are: {@code DATABASE_URL}, read as the orchestrator reads
+ *                       {@code MUSTER_DATABASE_URL} (TLS parameters included), with {@code DATABASE_PASSWORD_FILE}
+ *                       and {@code DATABASE_SSLMODE}, {@code DATABASE_SSLROOTCERT}, … over it
  * @param appPort        the {@code app} role's HTTP port, 0 for any free one
  * @param beatInterval   how often {@code beat} enqueues its periodic jobs
  * @param exitWithPid    a process whose end ends this one too (the demo sets it), or -1
  */
-record SampleConfig(String jdbcUrl, String user, String password, int appPort, Duration beatInterval,
-    long exitWithPid) {
+record SampleConfig(PostgresUrl database, int appPort, Duration beatInterval, long exitWithPid) {
 
   static final String DATABASE_URL = "DATABASE_URL";
+  /** {@code DATABASE_PASSWORD_FILE}, {@code DATABASE_SSLMODE}, …: one URL parameter each. */
+  static final String DATABASE_PREFIX = "DATABASE_";
+  static final String DATABASE_PASSWORD_FILE = DATABASE_PREFIX + "PASSWORD_FILE";
   static final String APP_PORT = "APP_PORT";
   static final String BEAT_INTERVAL_SECONDS = "BEAT_INTERVAL_SECONDS";
   static final String EXIT_WITH_PID = "SAMPLE_EXIT_WITH_PID";
+
+  /** The database variables besides the URL. */
+  static final List<String> DATABASE_PARAMETERS = List.of(DATABASE_PASSWORD_FILE, DATABASE_PREFIX + "SSLMODE",
+      DATABASE_PREFIX + "SSLROOTCERT", DATABASE_PREFIX + "SSLCERT", DATABASE_PREFIX + "SSLKEY");
 
   static final int DEFAULT_APP_PORT = 8081;
   static final int DEFAULT_BEAT_INTERVAL_SECONDS = 10;
@@ -32,62 +40,48 @@ record SampleConfig(String jdbcUrl, String user, String password, int appPort, D
   /**
    * Reads the variables; unset ones keep their defaults.
    *
-   * @throws IllegalArgumentException naming the variable that is missing or invalid
+   * @throws IllegalArgumentException naming the variable that is missing or invalid (never quoting a secret)
    */
   static SampleConfig fromEnvironment(Map<String, String> env) {
     String url = env.get(DATABASE_URL);
     if (url == null || url.isBlank()) {
       throw new IllegalArgumentException(DATABASE_URL + " is required: postgresql://user:password@host:port/database");
     }
-    Database database = parseDatabaseUrl(url.trim());
+    Map<String, String> overrides = new LinkedHashMap<>();
+    String passwordFile = env.get(DATABASE_PASSWORD_FILE);
+    if (passwordFile != null) overrides.put("password", SecretFile.read(DATABASE_PASSWORD_FILE, passwordFile));
+    for (String parameter : PostgresUrl.TLS_PARAMETERS) {
+      String value = env.get(DATABASE_PREFIX + parameter.toUpperCase(Locale.ROOT));
+      if (value != null && !value.isBlank()) overrides.put(parameter, value.strip());
+    }
+    PostgresUrl database = PostgresUrl.parse(url, DATABASE_URL, overrides, DATABASE_PREFIX);
+    database.checkFiles();
     int port = intVar(env, APP_PORT, DEFAULT_APP_PORT, 0, 65535);
     int beat = intVar(env, BEAT_INTERVAL_SECONDS, DEFAULT_BEAT_INTERVAL_SECONDS, 1, 86_400);
     long pid = intVar(env, EXIT_WITH_PID, -1, 1, Integer.MAX_VALUE);
-    return new SampleConfig(database.jdbcUrl, database.user, database.password, port, Duration.ofSeconds(beat), pid);
+    return new SampleConfig(database, port, Duration.ofSeconds(beat), pid);
   }
 
-  /** Connection properties for the JDBC driver, naming the session after the instance in pg_stat_activity. */
+  /** {@code jdbc:postgresql://host:port/db?sslmode=…}, without credentials. */
+  String jdbcUrl() {
+    return database.jdbcUrl();
+  }
+
+  /**
+   * Connection properties for the JDBC driver: the credentials, and the session named after the instance in
+   * pg_stat_activity (unless the URL names it).
+   */
   Properties connectionProperties(String applicationName) {
-    Properties p = new Properties();
-    p.setProperty("user", user);
-    if (!password.isEmpty()) p.setProperty("password", password);
+    Properties p = database.jdbcProperties();
     p.setProperty("ApplicationName", applicationName);
     p.setProperty("connectTimeout", "10");
     return p;
   }
 
-  private record Database(String jdbcUrl, String user, String password) {}
-
-  /** {@code postgresql://user:pass@host:port/db}, {@code postgres://...} or {@code jdbc:postgresql://host:port/db?user=..}. */
-  private static Database parseDatabaseUrl(String url) {
-    String plain = url.startsWith("jdbc:") ? url.substring(5) : url;
-    URI uri;
-    try {
-      uri = URI.create(plain);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(DATABASE_URL + " is not a valid URL", e);
-    }
-    if (!"postgresql".equals(uri.getScheme()) && !"postgres".equals(uri.getScheme()) || uri.getHost() == null) {
-      throw new IllegalArgumentException(DATABASE_URL + " must look like postgresql://user:password@host:port/database");
-    }
-    String user = null;
-    String password = "";
-    if (uri.getRawQuery() != null) {
-      for (String pair : uri.getRawQuery().split("&")) {
-        String[] kv = pair.split("=", 2);
-        if (kv.length == 2 && kv[0].equals("user")) user = decode(kv[1]);
-        if (kv.length == 2 && kv[0].equals("password")) password = decode(kv[1]);
-      }
-    }
-    if (uri.getRawUserInfo() != null) {
-      String[] parts = uri.getRawUserInfo().split(":", 2);
-      user = decode(parts[0]);
-      password = parts.length == 2 ? decode(parts[1]) : "";
-    }
-    String database = uri.getPath() == null || uri.getPath().length() <= 1 ? "postgres" : uri.getPath().substring(1);
-    int port = uri.getPort() < 0 ? 5432 : uri.getPort();
-    return new Database("jdbc:postgresql://" + uri.getHost() + ":" + port + "/" + database,
-        user == null ? "postgres" : user, password);
+  @Override
+  public String toString() {
+    return "SampleConfig[database=" + database + ", appPort=" + appPort + ", beatInterval=" + beatInterval
+        + ", exitWithPid=" + exitWithPid + "]"; // the database without its password
   }
 
   private static int intVar(Map<String, String> env, String name, int fallback, int min, int max) {
@@ -102,9 +96,5 @@ record SampleConfig(String jdbcUrl, String user, String password, int appPort, D
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(name + " must be a whole number, was '" + value + "'", e);
     }
-  }
-
-  private static String decode(String s) {
-    return URLDecoder.decode(s, StandardCharsets.UTF_8);
   }
 }

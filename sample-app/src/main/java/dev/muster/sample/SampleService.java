@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 
 /**
  * A sample fleet in one jar: {@code java -jar muster-sample-app.jar app|worker|beat}. Each role waits for
@@ -18,19 +19,22 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code BEAT_INTERVAL_SECONDS}.
  *
  * <p>Exit codes are the Muster contract's: 2 bad usage or configuration, 3 the migration failed, 4 gave
- * up waiting, 5 the orchestrator could not be reached; 1 if the database could not be used after the wait.
+ * up waiting, 5 the orchestrator could not be reached; 1 if the database could not be used after the wait (2
+ * when a setting mends it: the CA or host name of a certificate, TLS, the password).
  */
 public final class SampleService {
   static final int USAGE = 2;
   static final int DATABASE_UNUSABLE = 1;
   static final String USAGE_TEXT = "usage: java -jar muster-sample-app.jar app|worker|beat\n"
-      + "  environment: DATABASE_URL (required), MUSTER_URL, MUSTER_SERVICE (default: the role), MUSTER_INSTANCE,\n"
+      + "  environment: DATABASE_URL (required; libpq's TLS parameters such as ?sslmode=verify-full&sslrootcert=FILE\n"
+      + "  are honoured), DATABASE_PASSWORD_FILE, DATABASE_SSLMODE, DATABASE_SSLROOTCERT, DATABASE_SSLCERT,\n"
+      + "  DATABASE_SSLKEY, MUSTER_URL, MUSTER_SERVICE (default: the role), MUSTER_INSTANCE,\n"
       + "  MUSTER_SCHEMA, MUSTER_REQUIRED_VERSION, MUSTER_TIMEOUT, MUSTER_TOKEN, APP_PORT (app, default 8081),\n"
       + "  BEAT_INTERVAL_SECONDS (beat, default 10)";
 
   /** Every variable the sample service reads besides the SDK's {@code MUSTER_*} ones. */
-  public static final List<String> VARIABLES = List.of(SampleConfig.DATABASE_URL, SampleConfig.APP_PORT,
-      SampleConfig.BEAT_INTERVAL_SECONDS, SampleConfig.EXIT_WITH_PID);
+  public static final List<String> VARIABLES = Stream.concat(Stream.of(SampleConfig.DATABASE_URL, SampleConfig.APP_PORT,
+      SampleConfig.BEAT_INTERVAL_SECONDS, SampleConfig.EXIT_WITH_PID), SampleConfig.DATABASE_PARAMETERS.stream()).toList();
 
   /**
    * The line a service prints once it is up; {@code muster-orchestrator demo} watches for it. Keep the two
@@ -110,9 +114,11 @@ public final class SampleService {
           + (System.nanoTime() - startNanos) / 1_000_000 + " ms after the wait began)");
       return 0;
     } catch (SQLException e) {
-      Log.error(name + ": the database is not usable: " + e.getMessage());
       if (db != null) db.close();
-      return DATABASE_UNUSABLE;
+      // A certificate, TLS or password mistake is configuration: say which setting mends it.
+      String mend = config.database().explain(e).orElse(null);
+      Log.error(name + ": the database is not usable: " + (mend == null ? e.getMessage() : mend));
+      return mend == null ? DATABASE_UNUSABLE : USAGE;
     } catch (Exception e) {
       Log.error(name + ": could not start: " + e);
       if (db != null) db.close();

@@ -59,7 +59,7 @@ final class EmbeddedBackend implements Backend {
      * Memory when there is room: with the data on this machine's disk a CREATE DATABASE took ~270 ms, on
      * tmpfs ~10 ms, fsync=off notwithstanding.
      */
-    private static Path parentDirectory() throws IOException {
+    static Path parentDirectory() throws IOException {
         Path shm = Path.of("/dev/shm");
         if (Files.isDirectory(shm) && Files.isWritable(shm) && Files.getFileStore(shm).getUsableSpace() > 1L << 30) {
             return shm;

@@ -1,7 +1,6 @@
 package dev.muster.testing;
 
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
+import dev.muster.postgres.PostgresUrl;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -65,11 +64,10 @@ public final class TestDatabase {
 
     /**
      * {@code postgresql://user:password@host:port/name} with user and password percent-encoded, as libpq
-     * and Vert.x read it; {@code postgresql://user@host:port/name} when the password is empty.
+     * and Muster read it; {@code postgresql://user@host:port/name} when the password is empty.
      */
     public String url() {
-        String credentials = password.isEmpty() ? encode(user) : encode(user) + ":" + encode(password);
-        return "postgresql://" + credentials + "@" + host + ":" + port + "/" + name;
+        return PostgresUrl.of(host, port, name, user, password).uri();
     }
 
     /** A new JDBC connection with the credentials; the caller closes it. */
@@ -144,9 +142,5 @@ public final class TestDatabase {
 
     private static IllegalStateException failed(String sql, SQLException e) {
         return new IllegalStateException(e.getMessage() + "\nSQL: " + sql, e);
-    }
-
-    private static String encode(String text) {
-        return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20"); // '+' is a space only in forms
     }
 }

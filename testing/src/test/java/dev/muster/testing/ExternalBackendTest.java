@@ -15,9 +15,14 @@ class ExternalBackendTest {
     }
 
     @Test
-    void readsThePostgresSchemeAndDefaultsPortAndDatabase() {
-        assertEquals(new ExternalBackend("db.test", 5432, "ci", "", "postgres"),
+    void readsThePostgresSchemeAndDefaultsPortAndDatabaseAsLibpqDoes() {
+        assertEquals(new ExternalBackend("db.test", 5432, "ci", "", "ci"),
                 ExternalBackend.parse("postgres://ci@db.test"));
+    }
+
+    @Test
+    void readsAPlusInAPasswordAsTheOrchestratorDoes() {
+        assertEquals("p+w", ExternalBackend.parse("postgresql://ci:p+w@db.test/admin").password());
     }
 
     @Test
@@ -36,7 +41,7 @@ class ExternalBackendTest {
     @Test
     void rejectsOtherUrlsWithoutQuotingThePassword() {
         for (String url : new String[] {"mysql://ci:hunter2@db.test/x", "postgresql://db.test/x?password=hunter2",
-                "postgresql://ci:hunter2@db.test/x?sslmode=require", "postgresql://ci:hun%zzter2@db.test/x"}) {
+                "postgresql://ci:hunter2@db.test/x?sslmdoe=require", "postgresql://ci:hun%zzter2@db.test/x"}) {
             var error = assertThrows(IllegalArgumentException.class, () -> ExternalBackend.parse(url));
             assertFalse(error.getMessage().contains("hunter2"), error.getMessage());
         }

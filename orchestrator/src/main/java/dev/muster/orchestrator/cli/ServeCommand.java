@@ -9,7 +9,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = "Run the orchestrator: HTTP API, dashboard and coordinator. SIGTERM stops it gracefully.")
@@ -19,24 +18,12 @@ public final class ServeCommand implements Callable<Integer> {
   @Mixin
   Settings settings;
 
-  @Option(names = "--http-port", paramLabel = "PORT", description = "HTTP port (env MUSTER_HTTP_PORT; default 8080)")
-  Integer httpPort;
-
-  @Option(names = "--token", paramLabel = "TOKEN", description = "bearer token required on writes "
-      + "(env MUSTER_TOKEN; unset: open)")
-  String token;
-
-  @Option(names = "--read-token", paramLabel = "TOKEN", description = "bearer token required on reads "
-      + "(env MUSTER_READ_TOKEN; unset: reads are open)")
-  String readToken;
+  @Mixin
+  Settings.ServeOnly serveSettings;
 
   @Override
   public Integer call() throws InterruptedException {
-    MusterConfig.Builder b = settings.config().toBuilder();
-    if (httpPort != null) b.httpPort(httpPort);
-    if (token != null) b.token(token);
-    if (readToken != null) b.readToken(readToken);
-    Database database = Database.open(b.build());
+    Database database = Database.open(settings.config());
     MusterConfig config = database.config;
     if (config.token() == null) log.warn("MUSTER_TOKEN is not set: anyone who reaches this port can announce arrivals");
     Vertx vertx = Vertx.vertx();
@@ -44,7 +31,7 @@ public final class ServeCommand implements Callable<Integer> {
     try {
       orchestrator = Orchestrator.start(vertx, config, true).await();
     } catch (Exception e) {
-      log.error("Could not start: {}", e.getMessage());
+      log.error("Could not start: {}", config.database().explain(e).orElse(e.getMessage()));
       vertx.close();
       database.close();
       return ExitCodes.USAGE;

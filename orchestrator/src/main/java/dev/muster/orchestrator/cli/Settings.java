@@ -1,39 +1,78 @@
 package dev.muster.orchestrator.cli;
 
-import dev.muster.orchestrator.config.DatabaseUrl;
 import dev.muster.orchestrator.config.MusterConfig;
-import dev.muster.orchestrator.config.SchemaNames;
-import picocli.CommandLine.Option;
+import dev.muster.orchestrator.config.Setting;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IModelTransformer;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Spec;
 
-/** Flags every command shares; each mirrors a {@code MUSTER_*} variable and wins over it. */
+/**
+ * The flags every command shares, made from {@link MusterConfig#SETTINGS}: each mirrors a {@code MUSTER_*}
+ * variable, wins over it, and is described in {@code --help} by its setting's own sentence. {@link ServeOnly}
+ * adds {@code serve}'s. {@link #config()} reads whichever of them the command has, and the environment.
+ */
+@Command(modelTransformer = Settings.Flags.class)
 public final class Settings {
-  @Option(names = "--database-url", paramLabel = "URL", description = "postgresql://user:pass@host:port/db "
-      + "(env MUSTER_DATABASE_URL; unset: embedded PostgreSQL under .muster/)")
-  String databaseUrl;
-
-  @Option(names = "--migrations", paramLabel = "LOCATIONS", description = "Flyway locations, comma-separated "
-      + "(env MUSTER_MIGRATIONS; default filesystem:migrations)")
-  String migrations;
-
-  @Option(names = "--schemas", paramLabel = "PATTERNS", description = "schemas that may be migrated: names and "
-      + "* patterns (env MUSTER_SCHEMAS; default public)")
-  String schemas;
-
-  @Option(names = "--create-schemas", arity = "0..1", paramLabel = "BOOL", description = "create a matching schema "
-      + "that does not exist yet (env MUSTER_CREATE_SCHEMAS; default false)")
-  Boolean createSchemas;
-
-  @Option(names = "--max-parallel", paramLabel = "N", description = "schemas migrated at the same time "
-      + "(env MUSTER_MAX_PARALLEL; default 4)")
-  Integer maxParallel;
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec command;
 
   public MusterConfig config() {
-    MusterConfig.Builder b = MusterConfig.fromEnvironment(System.getenv()).toBuilder();
-    if (databaseUrl != null) b.database(DatabaseUrl.parse(databaseUrl));
-    if (migrations != null) b.migrations(MusterConfig.csv(migrations));
-    if (schemas != null) b.schemas(SchemaNames.parse(schemas));
-    if (createSchemas != null) b.createSchemas(createSchemas);
-    if (maxParallel != null) b.maxParallel(maxParallel);
-    return b.build();
+    return config(System.getenv());
+  }
+
+  MusterConfig config(Map<String, String> env) {
+    return MusterConfig.resolve(this::flag, env);
+  }
+
+  private String flag(String name) {
+    OptionSpec option = command.findOption(name);
+    return option == null ? null : option.getValue();
+  }
+
+  /** Next to {@link Settings}, gives a command {@code serve}'s flags too: the HTTP side. */
+  @Command
+  public static final class ServeOnly {}
+
+  /**
+   * Adds the flags. Picocli hands a mixin's model transformer on to the command that mixes it in and runs it
+   * on that command's spec, so this sees the whole command, {@link ServeOnly} included.
+   */
+  static final class Flags implements IModelTransformer {
+    @Override
+    public CommandSpec transform(CommandSpec spec) {
+      boolean serve = spec.mixins().values().stream().anyMatch(m -> m.userObject() instanceof ServeOnly);
+      for (Setting<?> s : MusterConfig.SETTINGS) {
+        if (!s.isInternal() && (serve || s.scope() == Setting.Scope.EVERY_COMMAND)) addFlags(spec, s);
+      }
+      return spec;
+    }
+  }
+
+  private static void addFlags(CommandSpec spec, Setting<?> s) {
+    if (s.flag() != null) {
+      OptionSpec.Builder flag = OptionSpec.builder(s.flag()).paramLabel(s.label()).type(String.class)
+          .description(help(s));
+      if (s.defaultValue() instanceof Boolean) flag.arity("0..1").fallbackValue("true");
+      spec.addOption(flag.build());
+    }
+    if (s.isSecret()) {
+      spec.addOption(OptionSpec.builder(s.fileFlag()).paramLabel("FILE").type(String.class)
+          .description("a file that holds " + (s.flag() == null ? s.variable() : s.flag()) + "'s value (env "
+              + s.fileVariable() + "), as secrets are mounted")
+          .build());
+    }
+  }
+
+  /** The setting's sentence, its variable and its default; for a secret, where else to put it. */
+  static String help(Setting<?> s) {
+    String help = s.description() + " (env " + s.variable() + "; default " + s.defaultText() + ")";
+    if (s.isSecret()) {
+      help += ". Shows in ps to every user of this host: prefer " + s.variable() + " or " + s.fileFlag() + " / "
+          + s.fileVariable();
+    }
+    return help;
   }
 }

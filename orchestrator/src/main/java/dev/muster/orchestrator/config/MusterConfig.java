@@ -1,126 +1,327 @@
 package dev.muster.orchestrator.config;
 
+import static dev.muster.orchestrator.config.Setting.bool;
+import static dev.muster.orchestrator.config.Setting.duration;
+import static dev.muster.orchestrator.config.Setting.integer;
+import static dev.muster.orchestrator.config.Setting.text;
+
+import dev.muster.postgres.SslMode;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.StringJoiner;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * The orchestrator's settings, validated once and then immutable. {@link #fromEnvironment} reads the
- * {@code MUSTER_*} variables of the contract; the command line mirrors them.
- *
- * @param database         where PostgreSQL is; {@code null} means an embedded server under {@link #dataDirectory}
- * @param migrations       Flyway locations
- * @param schemas          schemas that may be migrated
- * @param httpPort         HTTP port; 0 picks a free one (tests)
- * @param token            bearer token for writes, or {@code null} for an open orchestrator
- * @param maxParallel      schemas this replica migrates at the same time
- * @param createSchemas    create a matching schema that does not exist yet
- * @param replicaId        this replica's name in events and lock holders
- * @param heartbeat        how often an idle event stream gets a comment line, so clients can tell it lives
- * @param takeoverCheck    how long a replica with waiters lets a foreign lock holder be silent before it
- *                         checks, with a non-blocking try, whether the holder is gone
- * @param dataDirectory    where the embedded PostgreSQL keeps its data
- * @param readToken        bearer token for reads ({@code /api/v1/schemas}, {@code /api/v1/events}, {@code /metrics}),
- *                         or {@code null}: reads are open. The write token is accepted for reads too.
- * @param maxBodyBytes     largest request body accepted; a longer one gets {@code 413}
- * @param maxHeaderBytes   largest request head (all header lines together); a longer one gets {@code 431}
- * @param maxStreams       requests held open at once on this replica (event streams and {@code ?wait=true});
- *                         one more gets {@code 503}
- * @param maxStreamsPerClient the same, per remote IP address; one more gets {@code 429}
- * @param streamIdleTimeout how long a held stream may have data waiting for a client that takes none before it
- *                         is closed (the client resumes with {@code Last-Event-ID}); also how long a request
- *                         body may take to arrive ({@code 408} after it)
+ * The orchestrator's settings, validated once and then immutable. Each is a {@link Setting} below, read from
+ * its {@code MUSTER_*} variable or its flag ({@link #resolve}); adding one is its constant (listed in
+ * {@link #SETTINGS}), its accessor, and its row in {@code docs/configuration.md}, which a test checks against
+ * the constant.
  */
-public record MusterConfig(
-    DatabaseUrl database,
-    List<String> migrations,
-    SchemaNames schemas,
-    int httpPort,
-    String token,
-    int maxParallel,
-    boolean createSchemas,
-    String replicaId,
-    Duration heartbeat,
-    Duration takeoverCheck,
-    Path dataDirectory,
-    String readToken,
-    int maxBodyBytes,
-    int maxHeaderBytes,
-    int maxStreams,
-    int maxStreamsPerClient,
-    Duration streamIdleTimeout) {
+public final class MusterConfig {
 
-  public static final List<String> DEFAULT_MIGRATIONS = List.of("filesystem:migrations");
+  // Where the database is. The URL and the single parameters after it become one DatabaseUrl: database().
+  public static final Setting<String> DATABASE_URL = Setting.of("MUSTER_DATABASE_URL", text(), null).secret()
+      .flag("--database-url", "URL")
+      .describe("postgresql://user:pass@host:port/db?sslmode=… or a jdbc:postgresql: URL")
+      .defaultText("unset: an embedded PostgreSQL under .muster/ (with a warning)");
+  public static final Setting<String> DATABASE_PASSWORD = Setting.of("MUSTER_DATABASE_PASSWORD", text(), null)
+      .secret().describe("the database password, instead of one in the URL").defaultText("the URL's");
+  public static final Setting<String> DATABASE_SSLMODE = Setting.of("MUSTER_DATABASE_SSLMODE", sslMode(), null)
+      .flag("--database-sslmode", "MODE")
+      .describe("libpq's sslmode: disable, allow, prefer, require, verify-ca or verify-full")
+      .defaultText("the URL's, else prefer");
+  public static final Setting<String> DATABASE_SSLROOTCERT = Setting.of("MUSTER_DATABASE_SSLROOTCERT", text(), null)
+      .flag("--database-sslrootcert", "FILE")
+      .describe("PEM file of the CA certificates that may sign the server's certificate, or system for the JVM's "
+          + "trusted roots")
+      .defaultText("the URL's");
+  public static final Setting<String> DATABASE_SSLCERT = Setting.of("MUSTER_DATABASE_SSLCERT", text(), null)
+      .flag("--database-sslcert", "FILE")
+      .describe("PEM file of a client certificate, for a server that asks for one").defaultText("the URL's");
+  public static final Setting<String> DATABASE_SSLKEY = Setting.of("MUSTER_DATABASE_SSLKEY", text(), null)
+      .flag("--database-sslkey", "FILE")
+      .describe("PEM file of the client certificate's private key, unencrypted").defaultText("the URL's");
+
+  public static final Setting<List<String>> MIGRATIONS = Setting.of("MUSTER_MIGRATIONS", Setting.list(), null)
+      .flag("--migrations", "LOCATIONS")
+      .describe("Flyway locations, comma-separated")
+      .defaultText("required (demo brings its own)");
+  public static final Setting<SchemaNames> SCHEMAS = Setting.of("MUSTER_SCHEMAS", schemaNames(),
+          SchemaNames.parse("public"))
+      .flag("--schemas", "PATTERNS")
+      .describe("schemas that may be migrated: names and * patterns, comma-separated");
+  public static final Setting<Integer> HTTP_PORT = Setting.of("MUSTER_HTTP_PORT", integer(0, 65535), 8080)
+      .flag("--http-port", "PORT").serveOnly()
+      .describe("HTTP port; 0 picks a free one");
+  public static final Setting<String> TOKEN = Setting.of("MUSTER_TOKEN", text(), null).secret()
+      .flag("--token", "TOKEN").serveOnly()
+      .describe("bearer token required on every write and admin call")
+      .defaultText("unset: open, with a warning");
+  public static final Setting<String> READ_TOKEN = Setting.of("MUSTER_READ_TOKEN", text(), null).secret()
+      .flag("--read-token", "TOKEN").serveOnly()
+      .describe("bearer token required on reads (/api/v1/schemas, /api/v1/events, /metrics); the write token works "
+          + "for reads too")
+      .defaultText("unset: reads are open");
+  public static final Setting<Integer> MAX_PARALLEL = Setting.of("MUSTER_MAX_PARALLEL", integer(1, 64), 4)
+      .flag("--max-parallel", "N")
+      .describe("schemas migrated at the same time");
+  public static final Setting<String> RUNNER = Setting.of("MUSTER_RUNNER", Setting.oneOf("flyway"), "flyway")
+      .flag("--runner", "RUNNER")
+      .describe("how schemas are migrated: flyway, or delegate (not in this build yet)");
+  public static final Setting<Boolean> CREATE_SCHEMAS = Setting.of("MUSTER_CREATE_SCHEMAS", bool(), false)
+      .flag("--create-schemas", "BOOL")
+      .describe("create a schema that matches MUSTER_SCHEMAS but does not exist yet, on its first arrival");
+  public static final Setting<String> REPLICA = Setting.of("MUSTER_REPLICA", text(), defaultReplicaId())
+      .flag("--replica", "NAME")
+      .describe("this replica's name in events, lock holders and the dashboard")
+      .defaultText("host name-pid");
+  public static final Setting<Duration> HEARTBEAT = Setting.of("MUSTER_HEARTBEAT",
+          duration(Duration.ofMillis(10), Duration.ofHours(1)), Duration.ofSeconds(10))
+      .flag("--heartbeat", "DURATION").serveOnly()
+      .describe("how often an idle event stream gets a comment line, so clients and proxies see it is alive");
+  public static final Setting<Duration> TAKEOVER_CHECK = Setting.of("MUSTER_TAKEOVER_CHECK",
+          duration(Duration.ofMillis(10), Duration.ofHours(1)), Duration.ofMillis(500))
+      .flag("--takeover-check", "DURATION")
+      .describe("how long a replica with waiters lets another replica's run be silent before it checks, without "
+          + "blocking, whether that replica is gone and takes the run over");
+  public static final Setting<Integer> MAX_BODY_BYTES = Setting.of("MUSTER_MAX_BODY_BYTES",
+          integer(1024, 16 * 1024 * 1024), 16 * 1024)
+      .flag("--max-body-bytes", "BYTES").serveOnly()
+      .describe("largest request body, bytes");
+  public static final Setting<Integer> MAX_HEADER_BYTES = Setting.of("MUSTER_MAX_HEADER_BYTES",
+          integer(1024, 1024 * 1024), 16 * 1024)
+      .flag("--max-header-bytes", "BYTES").serveOnly()
+      .describe("largest request head, all header lines together, bytes");
+  public static final Setting<Integer> MAX_STREAMS = Setting.of("MUSTER_MAX_STREAMS", integer(1, 1_000_000), 4096)
+      .flag("--max-streams", "N").serveOnly()
+      .describe("event streams and ?wait=true requests one replica holds open at once");
+  public static final Setting<Integer> MAX_STREAMS_PER_CLIENT = Setting.of("MUSTER_MAX_STREAMS_PER_CLIENT",
+          integer(1, 1_000_000), 256)
+      .flag("--max-streams-per-client", "N").serveOnly()
+      .describe("the same, per client IP address; behind a proxy or NAT, set it to MUSTER_MAX_STREAMS");
+  public static final Setting<Duration> STREAM_IDLE_TIMEOUT = Setting.of("MUSTER_STREAM_IDLE_TIMEOUT",
+          duration(Duration.ofSeconds(1), Duration.ofDays(1)), Duration.ofSeconds(60))
+      .flag("--stream-idle-timeout", "DURATION").serveOnly()
+      .describe("how long a stream may have data waiting for a client that takes none before it is cut off (the "
+          + "client resumes with Last-Event-ID); also how long a request body may take to arrive");
+  /** Where the embedded PostgreSQL keeps its data. */
+  public static final Setting<Path> DATA_DIRECTORY = Setting.internal("dataDirectory", Path::of, Path.of(".muster"));
+
+  /** Every setting, in the order of {@code docs/configuration.md}. */
+  public static final List<Setting<?>> SETTINGS = List.of(DATABASE_URL, DATABASE_PASSWORD, DATABASE_SSLMODE,
+      DATABASE_SSLROOTCERT, DATABASE_SSLCERT, DATABASE_SSLKEY, MIGRATIONS, SCHEMAS, HTTP_PORT, TOKEN, READ_TOKEN,
+      MAX_PARALLEL, RUNNER, CREATE_SCHEMAS, REPLICA, HEARTBEAT, TAKEOVER_CHECK, MAX_BODY_BYTES, MAX_HEADER_BYTES,
+      MAX_STREAMS, MAX_STREAMS_PER_CLIENT, STREAM_IDLE_TIMEOUT, DATA_DIRECTORY);
+  /** The settings that together are {@link #database()}; the URL's own parameter name for each of the others. */
+  private static final Map<Setting<String>, String> DATABASE_PARTS = databaseParts();
+
   public static final String DEFAULT_SCHEMAS = "public";
-  public static final int DEFAULT_HTTP_PORT = 8080;
-  public static final int DEFAULT_MAX_PARALLEL = 4;
-  public static final int DEFAULT_MAX_BODY_BYTES = 16 * 1024;
-  public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
-  public static final int DEFAULT_MAX_STREAMS = 4096;
-  public static final int DEFAULT_MAX_STREAMS_PER_CLIENT = 256;
-  public static final Duration DEFAULT_STREAM_IDLE_TIMEOUT = Duration.ofSeconds(60);
+  public static final int DEFAULT_HTTP_PORT = HTTP_PORT.defaultValue();
+  public static final int DEFAULT_MAX_PARALLEL = MAX_PARALLEL.defaultValue();
+  public static final int DEFAULT_MAX_BODY_BYTES = MAX_BODY_BYTES.defaultValue();
+  public static final int DEFAULT_MAX_HEADER_BYTES = MAX_HEADER_BYTES.defaultValue();
+  public static final int DEFAULT_MAX_STREAMS = MAX_STREAMS.defaultValue();
+  public static final int DEFAULT_MAX_STREAMS_PER_CLIENT = MAX_STREAMS_PER_CLIENT.defaultValue();
+  public static final Duration DEFAULT_STREAM_IDLE_TIMEOUT = STREAM_IDLE_TIMEOUT.defaultValue();
 
-  public MusterConfig {
-    migrations = List.copyOf(migrations);
-    Objects.requireNonNull(schemas, "schemas");
-    if (migrations.isEmpty()) throw new IllegalArgumentException("MUSTER_MIGRATIONS must name at least one location");
-    if (httpPort < 0 || httpPort > 65535) {
-      throw new IllegalArgumentException("MUSTER_HTTP_PORT must be between 0 and 65535, was " + httpPort);
+  private final DatabaseUrl database;
+  /** Every setting but the database's parts; null where unset. */
+  private final Map<Setting<?>, Object> values;
+
+  private MusterConfig(DatabaseUrl database, Map<Setting<?>, Object> values) {
+    this.database = database;
+    Map<Setting<?>, Object> checked = new HashMap<>();
+    for (Setting<?> setting : SETTINGS) {
+      if (DATABASE_PARTS.containsKey(setting)) continue;
+      Object value = values.get(setting);
+      if (value == null && setting.defaultValue() != null) {
+        throw new IllegalArgumentException(setting + " must be set");
+      }
+      checked.put(setting, check(setting, value));
     }
-    if (maxParallel < 1 || maxParallel > 64) {
-      throw new IllegalArgumentException("MUSTER_MAX_PARALLEL must be between 1 and 64, was " + maxParallel);
-    }
-    if (token != null && token.isEmpty()) token = null;
-    if (replicaId == null || replicaId.isBlank()) throw new IllegalArgumentException("replica id must not be empty");
-    requirePositive(heartbeat, "heartbeat");
-    requirePositive(takeoverCheck, "takeover check interval");
-    Objects.requireNonNull(dataDirectory, "dataDirectory");
-    if (readToken != null && readToken.isEmpty()) readToken = null;
-    requireBetween(maxBodyBytes, 1024, 16 * 1024 * 1024, "MUSTER_MAX_BODY_BYTES");
-    requireBetween(maxHeaderBytes, 1024, 1024 * 1024, "MUSTER_MAX_HEADER_BYTES");
-    requireBetween(maxStreams, 1, 1_000_000, "MUSTER_MAX_STREAMS");
-    requireBetween(maxStreamsPerClient, 1, 1_000_000, "MUSTER_MAX_STREAMS_PER_CLIENT");
-    requirePositive(streamIdleTimeout, "MUSTER_STREAM_IDLE_TIMEOUT");
+    this.values = checked;
   }
 
-  /** Everything at its default: embedded database, {@code filesystem:migrations}, schema {@code public}. */
+  private static <T> T check(Setting<T> setting, Object value) {
+    return setting.check(setting.cast(value));
+  }
+
+  /** Every setting at its default: the embedded database, schema {@code public}, and no migrations yet. */
   public static MusterConfig defaults() {
-    return new MusterConfig(null, DEFAULT_MIGRATIONS, SchemaNames.parse(DEFAULT_SCHEMAS), DEFAULT_HTTP_PORT, null,
-        DEFAULT_MAX_PARALLEL, false, defaultReplicaId(), Duration.ofSeconds(10), Duration.ofMillis(500),
-        Path.of(".muster"), null, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_STREAMS,
-        DEFAULT_MAX_STREAMS_PER_CLIENT, DEFAULT_STREAM_IDLE_TIMEOUT);
+    Map<Setting<?>, Object> values = new HashMap<>();
+    for (Setting<?> s : SETTINGS) values.put(s, s.defaultValue());
+    return new MusterConfig(null, values);
   }
 
-  /** Reads the contract's variables; unset ones keep their defaults. Throws naming the bad variable. */
+  /** Reads the {@code MUSTER_*} variables; throws naming the variable that is wrong or missing. */
   public static MusterConfig fromEnvironment(Map<String, String> env) {
-    MusterConfig c = defaults();
-    String url = env.get("MUSTER_DATABASE_URL");
-    String runner = env.getOrDefault("MUSTER_RUNNER", "flyway").trim();
-    if (!runner.equals("flyway")) {
-      throw new IllegalArgumentException("MUSTER_RUNNER=" + runner + " is not supported by this build; use flyway");
+    return resolve(flag -> null, env);
+  }
+
+  /**
+   * Reads the command line's flags and the environment, the flags winning.
+   *
+   * @param flags the text given for each flag, by its name ({@code --http-port}); null for a flag not given
+   * @throws IllegalArgumentException naming the flag or variable that is wrong or missing
+   */
+  public static MusterConfig resolve(Function<String, String> flags, Map<String, String> env) {
+    Map<Setting<?>, Object> values = new HashMap<>();
+    for (Setting<?> s : SETTINGS) values.put(s, s.valueFrom(flags, env));
+    DatabaseUrl database = database(values);
+    if (values.get(MIGRATIONS) == null) {
+      throw new IllegalArgumentException("MUSTER_MIGRATIONS is not set: name the Flyway locations of the migrations "
+          + "to run, e.g. MUSTER_MIGRATIONS=filesystem:/migrations (or --migrations)");
     }
-    return new MusterConfig(
-        url == null || url.isBlank() ? null : DatabaseUrl.parse(url),
-        env.containsKey("MUSTER_MIGRATIONS") ? csv(env.get("MUSTER_MIGRATIONS")) : c.migrations,
-        env.containsKey("MUSTER_SCHEMAS") ? SchemaNames.parse(env.get("MUSTER_SCHEMAS")) : c.schemas,
-        intVar(env, "MUSTER_HTTP_PORT", c.httpPort),
-        env.get("MUSTER_TOKEN"),
-        intVar(env, "MUSTER_MAX_PARALLEL", c.maxParallel),
-        boolVar(env, "MUSTER_CREATE_SCHEMAS", c.createSchemas),
-        env.getOrDefault("MUSTER_REPLICA", c.replicaId),
-        c.heartbeat, c.takeoverCheck, c.dataDirectory,
-        env.get("MUSTER_READ_TOKEN"),
-        intVar(env, "MUSTER_MAX_BODY_BYTES", c.maxBodyBytes),
-        intVar(env, "MUSTER_MAX_HEADER_BYTES", c.maxHeaderBytes),
-        intVar(env, "MUSTER_MAX_STREAMS", c.maxStreams),
-        intVar(env, "MUSTER_MAX_STREAMS_PER_CLIENT", c.maxStreamsPerClient),
-        secondsVar(env, "MUSTER_STREAM_IDLE_TIMEOUT", c.streamIdleTimeout));
+    return new MusterConfig(database, values);
+  }
+
+  /**
+   * Only the database settings: {@code MUSTER_DATABASE_URL} and the single parameters over it, for tools that
+   * need nothing else (the bench). Null when no URL is set.
+   */
+  public static DatabaseUrl database(Function<String, String> flags, Map<String, String> env) {
+    Map<Setting<?>, Object> values = new HashMap<>();
+    values.put(DATABASE_URL, DATABASE_URL.valueFrom(flags, env));
+    for (Setting<String> part : DATABASE_PARTS.keySet()) values.put(part, part.valueFrom(flags, env));
+    return database(values);
+  }
+
+  private static DatabaseUrl database(Map<Setting<?>, Object> values) {
+    Map<String, String> overrides = new LinkedHashMap<>();
+    DATABASE_PARTS.forEach((setting, parameter) -> {
+      if (values.get(setting) != null) overrides.put(parameter, (String) values.get(setting));
+    });
+    String url = (String) values.get(DATABASE_URL);
+    if (url == null) {
+      if (!overrides.isEmpty()) {
+        throw new IllegalArgumentException(DATABASE_PARTS.keySet().stream().filter(s -> values.get(s) != null)
+            .map(Setting::variable).collect(Collectors.joining(", ")) + " set, but " + DATABASE_URL + " is not: "
+            + "they apply to the database it names (the embedded one is local and plain text)");
+      }
+      return null;
+    }
+    DatabaseUrl database = DatabaseUrl.parse(url, overrides);
+    database.checkFiles();
+    return database;
+  }
+
+  private static Map<Setting<String>, String> databaseParts() {
+    Map<Setting<String>, String> parts = new LinkedHashMap<>();
+    parts.put(DATABASE_PASSWORD, "password");
+    parts.put(DATABASE_SSLMODE, "sslmode");
+    parts.put(DATABASE_SSLROOTCERT, "sslrootcert");
+    parts.put(DATABASE_SSLCERT, "sslcert");
+    parts.put(DATABASE_SSLKEY, "sslkey");
+    return parts;
+  }
+
+  /** The value of {@code setting}; null where unset (no token, no database URL). */
+  public <T> T get(Setting<T> setting) {
+    if (setting == DATABASE_URL || DATABASE_PARTS.containsKey(setting)) {
+      throw new IllegalArgumentException(setting + " is part of database()");
+    }
+    return setting.cast(values.get(setting));
+  }
+
+  /** Where PostgreSQL is; {@code null} means an embedded server under {@link #dataDirectory}. */
+  public DatabaseUrl database() {
+    return database;
+  }
+
+  /** Flyway locations; empty only in {@link #defaults()}, before they are set: a replica refuses to start so. */
+  public List<String> migrations() {
+    List<String> migrations = get(MIGRATIONS);
+    return migrations == null ? List.of() : migrations;
+  }
+
+  public SchemaNames schemas() {
+    return get(SCHEMAS);
+  }
+
+  /** HTTP port; 0 picks a free one (tests). */
+  public int httpPort() {
+    return get(HTTP_PORT);
+  }
+
+  /** Bearer token for writes, or {@code null} for an open orchestrator. */
+  public String token() {
+    return get(TOKEN);
+  }
+
+  /** Schemas this replica migrates at the same time. */
+  public int maxParallel() {
+    return get(MAX_PARALLEL);
+  }
+
+  public boolean createSchemas() {
+    return get(CREATE_SCHEMAS);
+  }
+
+  /** This replica's name in events and lock holders. */
+  public String replicaId() {
+    return get(REPLICA);
+  }
+
+  /** How often an idle event stream gets a comment line, so clients can tell it lives. */
+  public Duration heartbeat() {
+    return get(HEARTBEAT);
+  }
+
+  /**
+   * How long a replica with waiters lets a foreign lock holder be silent before it checks, with a non-blocking
+   * try, whether the holder is gone.
+   */
+  public Duration takeoverCheck() {
+    return get(TAKEOVER_CHECK);
+  }
+
+  public Path dataDirectory() {
+    return get(DATA_DIRECTORY);
+  }
+
+  /**
+   * Bearer token for reads ({@code /api/v1/schemas}, {@code /api/v1/events}, {@code /metrics}), or {@code null}:
+   * reads are open. The write token is accepted for reads too.
+   */
+  public String readToken() {
+    return get(READ_TOKEN);
+  }
+
+  /** Largest request body accepted; a longer one gets {@code 413}. */
+  public int maxBodyBytes() {
+    return get(MAX_BODY_BYTES);
+  }
+
+  /** Largest request head (all header lines together); a longer one gets {@code 431}. */
+  public int maxHeaderBytes() {
+    return get(MAX_HEADER_BYTES);
+  }
+
+  /** Requests held open at once on this replica (event streams and {@code ?wait=true}); one more gets {@code 503}. */
+  public int maxStreams() {
+    return get(MAX_STREAMS);
+  }
+
+  /** The same, per remote IP address; one more gets {@code 429}. */
+  public int maxStreamsPerClient() {
+    return get(MAX_STREAMS_PER_CLIENT);
+  }
+
+  /**
+   * How long a held stream may have data waiting for a client that takes none before it is closed (the client
+   * resumes with {@code Last-Event-ID}); also how long a request body may take to arrive ({@code 408} after it).
+   */
+  public Duration streamIdleTimeout() {
+    return get(STREAM_IDLE_TIMEOUT);
   }
 
   public Builder toBuilder() {
@@ -130,76 +331,61 @@ public record MusterConfig(
   /** A copy with some settings changed: {@code config.toBuilder().httpPort(0).build()}. */
   public static final class Builder {
     private DatabaseUrl database;
-    private List<String> migrations;
-    private SchemaNames schemas;
-    private int httpPort;
-    private String token;
-    private int maxParallel;
-    private boolean createSchemas;
-    private String replicaId;
-    private Duration heartbeat;
-    private Duration takeoverCheck;
-    private Path dataDirectory;
-    private String readToken;
-    private int maxBodyBytes;
-    private int maxHeaderBytes;
-    private int maxStreams;
-    private int maxStreamsPerClient;
-    private Duration streamIdleTimeout;
+    private final Map<Setting<?>, Object> values;
 
     private Builder(MusterConfig c) {
       database = c.database;
-      migrations = c.migrations;
-      schemas = c.schemas;
-      httpPort = c.httpPort;
-      token = c.token;
-      maxParallel = c.maxParallel;
-      createSchemas = c.createSchemas;
-      replicaId = c.replicaId;
-      heartbeat = c.heartbeat;
-      takeoverCheck = c.takeoverCheck;
-      dataDirectory = c.dataDirectory;
-      readToken = c.readToken;
-      maxBodyBytes = c.maxBodyBytes;
-      maxHeaderBytes = c.maxHeaderBytes;
-      maxStreams = c.maxStreams;
-      maxStreamsPerClient = c.maxStreamsPerClient;
-      streamIdleTimeout = c.streamIdleTimeout;
+      values = new HashMap<>(c.values);
+    }
+
+    public <T> Builder set(Setting<T> setting, T value) {
+      if (!values.containsKey(setting)) throw new IllegalArgumentException(setting + " is set with database(…)");
+      values.put(setting, value);
+      return this;
     }
 
     public Builder database(DatabaseUrl v) { database = v; return this; }
-    public Builder migrations(List<String> v) { migrations = v; return this; }
-    public Builder schemas(SchemaNames v) { schemas = v; return this; }
-    public Builder httpPort(int v) { httpPort = v; return this; }
-    public Builder token(String v) { token = v; return this; }
-    public Builder maxParallel(int v) { maxParallel = v; return this; }
-    public Builder createSchemas(boolean v) { createSchemas = v; return this; }
-    public Builder replicaId(String v) { replicaId = v; return this; }
-    public Builder heartbeat(Duration v) { heartbeat = v; return this; }
-    public Builder takeoverCheck(Duration v) { takeoverCheck = v; return this; }
-    public Builder dataDirectory(Path v) { dataDirectory = v; return this; }
-    public Builder readToken(String v) { readToken = v; return this; }
-    public Builder maxBodyBytes(int v) { maxBodyBytes = v; return this; }
-    public Builder maxHeaderBytes(int v) { maxHeaderBytes = v; return this; }
-    public Builder maxStreams(int v) { maxStreams = v; return this; }
-    public Builder maxStreamsPerClient(int v) { maxStreamsPerClient = v; return this; }
-    public Builder streamIdleTimeout(Duration v) { streamIdleTimeout = v; return this; }
+    public Builder migrations(List<String> v) { return set(MIGRATIONS, List.copyOf(v)); }
+    public Builder schemas(SchemaNames v) { return set(SCHEMAS, v); }
+    public Builder httpPort(int v) { return set(HTTP_PORT, v); }
+    public Builder token(String v) { return set(TOKEN, v); }
+    public Builder maxParallel(int v) { return set(MAX_PARALLEL, v); }
+    public Builder createSchemas(boolean v) { return set(CREATE_SCHEMAS, v); }
+    public Builder replicaId(String v) { return set(REPLICA, v); }
+    public Builder heartbeat(Duration v) { return set(HEARTBEAT, v); }
+    public Builder takeoverCheck(Duration v) { return set(TAKEOVER_CHECK, v); }
+    public Builder dataDirectory(Path v) { return set(DATA_DIRECTORY, v); }
+    public Builder readToken(String v) { return set(READ_TOKEN, v); }
+    public Builder maxBodyBytes(int v) { return set(MAX_BODY_BYTES, v); }
+    public Builder maxHeaderBytes(int v) { return set(MAX_HEADER_BYTES, v); }
+    public Builder maxStreams(int v) { return set(MAX_STREAMS, v); }
+    public Builder maxStreamsPerClient(int v) { return set(MAX_STREAMS_PER_CLIENT, v); }
+    public Builder streamIdleTimeout(Duration v) { return set(STREAM_IDLE_TIMEOUT, v); }
 
     public MusterConfig build() {
-      return new MusterConfig(database, migrations, schemas, httpPort, token, maxParallel, createSchemas, replicaId,
-          heartbeat, takeoverCheck, dataDirectory, readToken, maxBodyBytes, maxHeaderBytes, maxStreams,
-          maxStreamsPerClient, streamIdleTimeout);
+      return new MusterConfig(database, values);
     }
   }
 
+  /** Every setting as logs may show it: the database without its password, tokens only as set or unset. */
   @Override
   public String toString() {
-    return "database=" + (database == null ? "embedded" : database) + " migrations=" + migrations + " schemas="
-        + schemas + " httpPort=" + httpPort + " token=" + (token == null ? "unset" : "set") + " maxParallel="
-        + maxParallel + " createSchemas=" + createSchemas + " replica=" + replicaId + " readToken="
-        + (readToken == null ? "unset" : "set") + " maxBodyBytes=" + maxBodyBytes + " maxHeaderBytes=" + maxHeaderBytes
-        + " maxStreams=" + maxStreams + " maxStreamsPerClient=" + maxStreamsPerClient + " streamIdleTimeout="
-        + streamIdleTimeout.toSeconds() + "s";
+    StringJoiner s = new StringJoiner(" ");
+    s.add("database=" + (database == null ? "embedded" : database));
+    for (Setting<?> setting : SETTINGS) {
+      if (values.containsKey(setting) && !setting.isInternal()) s.add(setting.key() + "=" + setting.show(values.get(setting)));
+    }
+    return s.toString();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof MusterConfig other && Objects.equals(database, other.database) && values.equals(other.values);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(database, values);
   }
 
   public static List<String> csv(String value) {
@@ -207,49 +393,28 @@ public record MusterConfig(
         .collect(Collectors.toUnmodifiableList());
   }
 
-  private static int intVar(Map<String, String> env, String name, int fallback) {
-    String value = env.get(name);
-    if (value == null || value.isBlank()) return fallback;
-    try {
-      return Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " must be a whole number, was '" + value + "'");
-    }
+  private static Setting.Type<SchemaNames> schemaNames() {
+    return new Setting.Type<>() {
+      @Override
+      public SchemaNames read(String text) {
+        return SchemaNames.parse(text);
+      }
+
+      @Override
+      public String format(SchemaNames value) {
+        return value.toString();
+      }
+    };
   }
 
-  private static boolean boolVar(Map<String, String> env, String name, boolean fallback) {
-    String value = env.get(name);
-    if (value == null || value.isBlank()) return fallback;
-    switch (value.trim().toLowerCase()) {
-      case "true": case "1": case "yes": return true;
-      case "false": case "0": case "no": return false;
-      default: throw new IllegalArgumentException(name + " must be true or false, was '" + value + "'");
-    }
-  }
-
-  private static Duration secondsVar(Map<String, String> env, String name, Duration fallback) {
-    String value = env.get(name);
-    if (value == null || value.isBlank()) return fallback;
-    long seconds;
-    try {
-      seconds = Long.parseLong(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " must be a whole number of seconds, was '" + value + "'");
-    }
-    if (seconds < 1 || seconds > 86_400) {
-      throw new IllegalArgumentException(name + " must be between 1 and 86400 seconds, was " + seconds);
-    }
-    return Duration.ofSeconds(seconds);
-  }
-
-  private static void requireBetween(int value, int min, int max, String name) {
-    if (value < min || value > max) {
-      throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", was " + value);
-    }
-  }
-
-  private static void requirePositive(Duration d, String what) {
-    if (d == null || d.isNegative() || d.isZero()) throw new IllegalArgumentException(what + " must be positive, was " + d);
+  private static Setting.Type<String> sslMode() {
+    return text -> {
+      try {
+        return SslMode.of(text).libpqName();
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(e.getMessage().replaceFirst("^sslmode ", ""), e);
+      }
+    };
   }
 
   private static String defaultReplicaId() {

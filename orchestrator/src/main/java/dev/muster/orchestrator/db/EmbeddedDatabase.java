@@ -1,6 +1,7 @@
 package dev.muster.orchestrator.db;
 
 import dev.muster.orchestrator.config.DatabaseUrl;
+import dev.muster.postgres.PostgresUrl;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -34,8 +35,10 @@ public final class EmbeddedDatabase implements AutoCloseable {
     }
   }
 
+  /** The superuser over TCP on localhost, trusted without a password, in plain text (it offers no TLS). */
   public DatabaseUrl url() {
-    return new DatabaseUrl("localhost", postgres.getPort(), "postgres", "postgres", "");
+    return DatabaseUrl.of(PostgresUrl.of("localhost", postgres.getPort(), "postgres", "postgres", "")
+        .with("sslmode", "disable"));
   }
 
   @Override

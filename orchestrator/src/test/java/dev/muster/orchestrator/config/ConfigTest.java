@@ -28,12 +28,14 @@ class ConfigTest {
   @Test
   void databaseUrlsParseInBothFormsAndNeverPrintThePassword() {
     DatabaseUrl plain = DatabaseUrl.parse("postgresql://muster:s%40cret@db.internal:6543/fleet");
-    assertEquals(new DatabaseUrl("db.internal", 6543, "fleet", "muster", "s@cret"), plain);
-    assertEquals("jdbc:postgresql://db.internal:6543/fleet", plain.jdbcUrl());
-    assertEquals("postgresql://muster@db.internal:6543/fleet", plain.toString());
+    assertEquals(List.of("db.internal", 6543, "fleet", "muster", "s@cret"),
+        List.of(plain.host(), plain.port(), plain.database(), plain.user(), plain.password()));
+    assertTrue(plain.jdbcUrl().startsWith("jdbc:postgresql://db.internal:6543/fleet?sslmode=prefer"), plain.jdbcUrl());
+    assertEquals("postgresql://muster@db.internal:6543/fleet?sslmode=prefer", plain.toString());
 
     DatabaseUrl jdbc = DatabaseUrl.parse("jdbc:postgresql://localhost/fleet?user=app&password=pw");
-    assertEquals(new DatabaseUrl("localhost", 5432, "fleet", "app", "pw"), jdbc);
+    assertEquals(List.of("localhost", 5432, "fleet", "app", "pw"),
+        List.of(jdbc.host(), jdbc.port(), jdbc.database(), jdbc.user(), jdbc.password()));
 
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> DatabaseUrl.parse("mysql://root:hunter2@localhost/db"));
@@ -57,7 +59,8 @@ class ConfigTest {
     assertEquals("t0k", c.token());
     assertEquals(2, c.maxParallel());
     assertTrue(c.createSchemas());
-    assertNull(MusterConfig.fromEnvironment(Map.of()).database(), "unset means embedded");
+    assertNull(MusterConfig.fromEnvironment(Map.of("MUSTER_MIGRATIONS", "filesystem:m")).database(),
+        "unset means embedded");
 
     assertTrue(assertThrows(IllegalArgumentException.class,
         () -> MusterConfig.fromEnvironment(Map.of("MUSTER_HTTP_PORT", "eighty"))).getMessage().contains("MUSTER_HTTP_PORT"));
