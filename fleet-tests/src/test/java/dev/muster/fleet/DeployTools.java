@@ -70,6 +70,39 @@ final class DeployTools {
     return helm;
   }
 
+  /**
+   * A directory with BusyBox's applets and curl, nothing else: the muster-wait image's shell and tools (Alpine's
+   * userland is BusyBox), to put alone on the PATH.
+   */
+  static Path busyboxAndCurl(Path dir) throws IOException, InterruptedException {
+    Result list;
+    try {
+      list = run(dir, Duration.ofSeconds(30), Map.of(), "busybox", "--list");
+    } catch (IOException e) {
+      list = new Result(-1, e.toString());
+    }
+    if (list.exitCode != 0) {
+      fail("The muster-wait image's check runs scripts/muster-wait under BusyBox, as Alpine has it, and there is no\n"
+          + "`busybox` on the PATH (" + list.output.strip() + ").\n  Debian/Ubuntu: sudo apt-get install -y busybox");
+    }
+    Path bin = Files.createDirectories(dir.resolve("busybox-bin"));
+    Path busybox = which("busybox");
+    for (String applet : list.output.lines().map(String::strip).filter(l -> !l.isEmpty()).toList()) {
+      Files.createSymbolicLink(bin.resolve(applet), busybox);
+    }
+    Files.createSymbolicLink(bin.resolve("curl"), which("curl"));
+    return bin;
+  }
+
+  private static Path which(String command) {
+    for (String entry : System.getenv().getOrDefault("PATH", "").split(":")) {
+      Path candidate = Path.of(entry, command);
+      if (Files.isExecutable(candidate)) return candidate;
+    }
+    fail("no " + command + " on the PATH");
+    return null;
+  }
+
   /** Runs a command to its end, output and errors merged; kills it after {@code limit}. */
   static Result run(Path dir, Duration limit, Map<String, String> env, String... command)
       throws IOException, InterruptedException {

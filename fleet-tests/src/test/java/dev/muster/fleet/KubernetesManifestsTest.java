@@ -182,6 +182,8 @@ class KubernetesManifestsTest {
               "a roll-out starts a new replica before it stops an old one"),
           () -> assertEquals(map(spec.get("selector")), map(map(pdb.get("spec")).get("selector")), "the budget covers them"),
           () -> assertEquals(1, map(pdb.get("spec")).get("maxUnavailable"), "one may be down, never both"),
+          () -> assertTrue(((Number) podSpec(deployment).get("terminationGracePeriodSeconds")).intValue() > 30,
+              "time for a run under way to finish (30 s) after SIGTERM"),
           () -> assertEquals("/ready", httpGet(container, "readinessProbe")),
           () -> assertEquals("/health", httpGet(container, "livenessProbe")),
           () -> assertEquals("/health", httpGet(container, "startupProbe")),
@@ -396,15 +398,24 @@ class KubernetesManifestsTest {
       for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
         assertEquals(200, getUntil200(orchestrator.url + httpGet(container, probe)), probe + " " + httpGet(container, probe));
       }
+      // As in the muster-wait image: BusyBox's sh and applets, and curl, alone on the PATH.
+      Path bin = DeployTools.busyboxAndCurl(dir);
+      Path tmp = Files.createDirectories(dir.resolve("tmp"));
       for (Map<String, Object> deployment : kind(SETS.get(PLAIN), "Deployment")) {
         for (Map<String, Object> init : KubernetesManifestsTest.<Map<String, Object>>list(podSpec(deployment).get("initContainers"))) {
           if (!String.valueOf(init.get("image")).startsWith("muster-wait:")) continue;
-          List<String> command = new ArrayList<>(List.of("sh", Paths.root().resolve("scripts/muster-wait").toString()));
+          List<String> command = new ArrayList<>(List.of(bin.resolve("sh").toString(),
+              Paths.root().resolve("scripts/muster-wait").toString()));
           command.addAll(list(init.get("args")).stream().map(String::valueOf).toList());
-          DeployTools.Result r = DeployTools.run(dir, Duration.ofSeconds(90), environment(init, orchestrator.url),
-              command.toArray(String[]::new));
+          Map<String, String> env = environment(init, orchestrator.url);
+          env.put("PATH", bin.toString());
+          env.put("TMPDIR", tmp.toString());
+          DeployTools.Result r = DeployTools.run(dir, Duration.ofSeconds(90), env, command.toArray(String[]::new));
           assertEquals(0, r.exitCode(), name(deployment) + "'s init container:\n" + r.output());
           assertTrue(r.output().contains("schema public is ready at version"), r.output());
+          try (Stream<Path> left = Files.list(tmp)) {
+            assertEquals(List.of(), left.toList(), "muster-wait leaves no temporary file");
+          }
         }
       }
       long files;
