@@ -26,16 +26,11 @@ import org.yaml.snakeyaml.Yaml;
 
 /**
  * docker-compose.yml checked without Docker (there is no engine here): what it names exists, and it agrees
- * with the contract and with what the images and the sample services read.
+ * with the project's documentation and with what the images and the sample services read.
  */
 class ComposeFileTest {
   static final Set<String> FLEET = Set.of("postgres", "orchestrator", "app", "worker", "beat");
   static final Set<String> ROLES = Set.of("app", "worker", "beat");
-  /** The contract's variables, if ../shared/CONTRACT.md is not beside the checkout. */
-  static final Set<String> CONTRACT_FALLBACK = Set.of("MUSTER_DATABASE_URL", "MUSTER_MIGRATIONS", "MUSTER_SCHEMAS",
-      "MUSTER_HTTP_PORT", "MUSTER_TOKEN", "MUSTER_MAX_PARALLEL", "MUSTER_RUNNER", "MUSTER_CREATE_SCHEMAS", "MUSTER_URL",
-      "MUSTER_SERVICE", "MUSTER_INSTANCE", "MUSTER_SCHEMA", "MUSTER_REQUIRED_VERSION", "MUSTER_TIMEOUT");
-  static final Pattern VARIABLE = Pattern.compile("\\bMUSTER_[A-Z_]+\\b");
   static final Pattern INTERPOLATION = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)");
 
   static Map<String, Object> compose;
@@ -131,16 +126,34 @@ class ComposeFileTest {
   }
 
   @Test
-  void theOrchestratorMigratesTheSampleAppsMigrationsFromTheirOnePlace() throws IOException {
-    String dockerfile = Files.readString(Paths.root().resolve("orchestrator/Dockerfile"));
-    assertTrue(dockerfile.contains("COPY sample-app/src/main/resources/db/migration /migrations"), dockerfile);
-    assertEquals("filesystem:/migrations", environment("orchestrator").get("MUSTER_MIGRATIONS"));
+  void theOrchestratorMigratesTheSampleAppsMigrationsMountedFromTheirOnePlace() {
+    assertEquals(List.of("./sample-app/src/main/resources/db/migration:/migrations:ro"),
+        services.get("orchestrator").get("volumes"));
+    assertEquals("filesystem:/migrations", environment("orchestrator").get("MUSTER_MIGRATIONS"),
+        "set here, since the image names no migrations");
     assertTrue(Files.isDirectory(Paths.migrations()));
   }
 
   @Test
-  void everyMusterVariableIsOneTheContractDefines() throws IOException {
-    Set<String> contract = contractVariables();
+  void theOrchestratorsImageNamesNoMigrationsOfItsOwn() throws IOException {
+    List<String> lines = Files.readAllLines(Paths.root().resolve("orchestrator/Dockerfile"));
+    for (String line : lines) {
+      assertFalse(line.contains("MUSTER_MIGRATIONS") && !line.startsWith("#"),
+          "a default would run whatever it names against a database whose migrations were not mounted: " + line);
+      assertFalse(line.startsWith("COPY") && line.contains("migration"), "no migrations baked in: " + line);
+    }
+  }
+
+  @Test
+  void theOrchestratorRunsOnAReadOnlyRootFilesystemWithATemporaryDirectory() {
+    Map<String, Object> orchestrator = services.get("orchestrator");
+    assertEquals(true, orchestrator.get("read_only"));
+    assertEquals(List.of("/tmp"), orchestrator.get("tmpfs"));
+  }
+
+  @Test
+  void everyMusterVariableIsOneTheDocsDefine() throws IOException {
+    Set<String> documented = DocumentedVariables.all();
     Set<String> used = new TreeSet<>();
     for (String name : services.keySet()) {
       for (var e : environment(name).entrySet()) {
@@ -150,11 +163,10 @@ class ComposeFileTest {
       }
     }
     // Names anywhere in the file's text too (comments, commands), so no stale variable hides there.
-    Matcher inText = VARIABLE.matcher(Files.readString(Paths.root().resolve("docker-compose.yml")));
-    while (inText.find()) used.add(inText.group());
+    used.addAll(DocumentedVariables.in(Files.readString(Paths.root().resolve("docker-compose.yml"))));
     assertFalse(used.isEmpty());
-    Set<String> unknown = used.stream().filter(v -> !contract.contains(v)).collect(Collectors.toCollection(TreeSet::new));
-    assertEquals(Set.of(), unknown, "variables the contract does not define (it defines " + contract + ")");
+    Set<String> unknown = used.stream().filter(v -> !documented.contains(v)).collect(Collectors.toCollection(TreeSet::new));
+    assertEquals(Set.of(), unknown, "variables docs/ does not define (it defines " + documented + ")");
   }
 
   @Test
@@ -199,20 +211,6 @@ class ComposeFileTest {
           () -> assertEquals(pg.get("POSTGRES_USER") + ":" + pg.get("POSTGRES_PASSWORD"), uri.getUserInfo()),
           () -> assertEquals("/" + pg.get("POSTGRES_DB"), uri.getPath()));
     }
-  }
-
-  private static Set<String> contractVariables() throws IOException {
-    Path contract = Paths.root().resolve("../shared/CONTRACT.md").normalize();
-    if (!Files.isRegularFile(contract)) return CONTRACT_FALLBACK;
-    String text = Files.readString(contract);
-    // The variables are the first column of the Configuration section's tables.
-    Set<String> defined = new TreeSet<>();
-    for (String line : text.split("\n")) {
-      Matcher m = Pattern.compile("^\\|\\s*`(MUSTER_[A-Z_]+)`").matcher(line);
-      if (m.find()) defined.add(m.group(1));
-    }
-    assertFalse(defined.isEmpty(), contract + " has a table of MUSTER_ variables");
-    return defined;
   }
 
   private static int replicas(String service) {
