@@ -1,5 +1,5 @@
-"""``pip install ./client-python`` on a machine without PyPI: a fresh venv whose index is a dead address,
-so any download would fail. The in-tree backend (requires = []) needs none; the same for the sdist."""
+"""``pip install ./client-python`` on a machine without PyPI: into a fresh venv, with an index at a dead
+address, so any download would fail. The in-tree backend (``requires = []``) needs none."""
 
 import os
 import shutil
@@ -19,8 +19,11 @@ class OfflineInstallTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="muster-install-test-")
         self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def make_venv(self):
+        """A venv without its own pip (ensurepip is slow); this interpreter's pip installs into it."""
         self.venv = os.path.join(self.dir, "venv")
-        subprocess.run([sys.executable, "-m", "venv", self.venv], check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", self.venv], check=True, capture_output=True)
         self.python = os.path.join(self.venv, "bin", "python")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON"))}
         self.env.update({"PIP_INDEX_URL": "http://127.0.0.1:{}/simple".format(free_port()),
@@ -28,7 +31,8 @@ class OfflineInstallTest(unittest.TestCase):
                          "PIP_TIMEOUT": "2"})
 
     def pip(self, *args):
-        done = subprocess.run([self.python, "-m", "pip"] + list(args), env=self.env, cwd=self.dir,
+        done = subprocess.run([sys.executable, "-m", "pip", "--python", self.python] + list(args), env=self.env,
+                              cwd=self.dir,
                               capture_output=True, text=True, timeout=300)
         self.assertEqual(0, done.returncode, done.stdout + done.stderr)
         return done.stdout
@@ -47,14 +51,20 @@ class OfflineInstallTest(unittest.TestCase):
         self.assertIn("Name: muster-client", show)
         self.assertIn("Version: " + muster_build._version(), show)
 
-    def test_pip_installs_the_folder_and_the_sdist_without_an_index(self):
+    def test_pip_installs_the_folder_without_an_index(self):
+        self.make_venv()
         self.pip("install", ROOT)
         self.assert_installed()
 
-        sdist = muster_build.build_sdist(self.dir)
-        self.pip("uninstall", "-y", "muster-client")
-        self.pip("install", os.path.join(self.dir, sdist))
-        self.assert_installed()
+    def test_the_sdist_carries_the_backend_so_it_builds_offline_too(self):
+        import tarfile
+
+        with tarfile.open(os.path.join(self.dir, muster_build.build_sdist(self.dir))) as sdist:
+            names = set(sdist.getnames())
+        base = "muster_client-" + muster_build._version() + "/"
+        for path in ("pyproject.toml", "PKG-INFO", "README.md", "_build/muster_build.py", "muster_client/__init__.py",
+                     "muster_client/_guard.py", "tests/test_install.py"):
+            self.assertIn(base + path, names)
 
     def test_the_wheel_lists_every_file_it_holds_with_its_hash(self):
         import base64

@@ -21,11 +21,11 @@ final class Python {
 
   private Python() {}
 
-  /** A Python 3.9 or later, for the client's own tests. */
+  /** A Python 3.9 or later with pip (the offline install test uses it), for the client's own tests. */
   static synchronized String forClient() {
     if (client == null) {
-      client = first("import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)")
-          .orElseFail("The Python client's tests need Python 3.9 or later (python3 on PATH, or MUSTER_PYTHON).");
+      client = first("import sys, pip, venv; sys.exit(0 if sys.version_info >= (3, 9) else 1)")
+          .orElseFail("The Python client's tests need Python 3.9 or later with pip (python3 on PATH, or MUSTER_PYTHON).");
     }
     return client;
   }
