@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -28,8 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
  * count goes to the log and {@code fleet-tests/target/python-race.txt}. The do-it-yourself fix (an advisory lock
  * in {@code env.py}) is counted too, and must have no failure.
  *
- * <p>{@code -Dmuster.python.raceTrials=N} sets the trials per mode (3 by default, to keep the build short;
- * docs/python.md records a longer run).
+ * <p>To keep the build short it runs 3 trials without Muster and 1 with the lock; {@code
+ * -Dmuster.python.raceTrials=N} and {@code -Dmuster.python.diyTrials=N} change that, and {@code
+ * -Dmuster.python.revisionDelaySeconds=S} makes the backfill revision take S seconds longer, as a backfill of a
+ * real table does (docs/python.md records both).
  */
 class PythonRaceIT {
   static final Duration SETTLE = Duration.ofSeconds(120);
@@ -47,13 +50,16 @@ class PythonRaceIT {
   @Test
   void withoutMusterEveryProcessMigratesAtStartUpAndTheyRace(@TempDir Path dir) throws Exception {
     int trials = Integer.getInteger("muster.python.raceTrials", 3);
+    int diyTrials = Integer.getInteger("muster.python.diyTrials", 1);
+    String delay = System.getProperty("muster.python.revisionDelaySeconds", "0");
+    Map<String, String> env = Map.of("FLEET_REVISION_DELAY_SECONDS", delay);
     Path sample = PythonFleet.copyOfSample(dir);
     try (Redis redis = Redis.start(dir)) {
-      Tally naive = count(Mode.NAIVE, trials, sample, dir, redis);
-      Tally diy = count(Mode.DIY_LOCK, trials, sample, dir, redis);
+      Tally naive = count(Mode.NAIVE, trials, sample, dir, redis, env);
+      Tally diy = count(Mode.DIY_LOCK, diyTrials, sample, dir, redis, env);
 
-      String record = Instant.now() + " " + trials + " trials per mode, " + PythonFleet.MIGRATING_PROCESSES
-          + " processes each, Python " + Python.forFleet() + "\n  " + naive.summary() + "\n  " + diy.summary() + "\n";
+      String record = Instant.now() + " " + PythonFleet.MIGRATING_PROCESSES + " processes a trial, backfill delay "
+          + delay + " s, Python " + Python.forFleet() + "\n  " + naive.summary() + "\n  " + diy.summary() + "\n";
       System.out.println(record);
       Files.writeString(Path.of("target", "python-race.txt"), record, StandardOpenOption.CREATE,
           StandardOpenOption.APPEND);
@@ -61,12 +67,13 @@ class PythonRaceIT {
     }
   }
 
-  private static Tally count(Mode mode, int trials, Path sample, Path dir, Redis redis) throws Exception {
+  private static Tally count(Mode mode, int trials, Path sample, Path dir, Redis redis, Map<String, String> env)
+      throws Exception {
     int withFailure = 0;
     int failed = 0;
     Map<String, Integer> errors = new TreeMap<>();
     for (int trial = 1; trial <= trials; trial++) {
-      List<String> failures = trial(mode, sample, Files.createDirectories(dir.resolve(mode + "-" + trial)), redis);
+      List<String> failures = trial(mode, sample, Files.createDirectories(dir.resolve(mode + "-" + trial)), redis, env);
       if (!failures.isEmpty()) withFailure++;
       failed += failures.size();
       for (String failure : failures) errors.merge(errorName(failure), 1, Integer::sum);
@@ -75,11 +82,12 @@ class PythonRaceIT {
   }
 
   /** One trial on a fresh database: the failed start-ups, each described by its error. */
-  private static List<String> trial(Mode mode, Path sample, Path dir, Redis redis) throws Exception {
+  private static List<String> trial(Mode mode, Path sample, Path dir, Redis redis, Map<String, String> env)
+      throws Exception {
     PostgresServer server = PostgresServer.shared();
     TestDatabase db = server.createDatabase();
     List<Child> fleet = Child.startTogether(PythonFleet.commands(sample, dir, mode),
-        PythonFleet.environments(sample, db, redis.url(), mode, null, Map.of()), sample);
+        PythonFleet.environments(sample, db, redis.url(), mode, null, env), sample);
     try {
       Map<String, Child> by = fleet.stream().collect(Collectors.toMap(c -> c.name, Function.identity()));
       Child web = by.get("web");
@@ -111,8 +119,10 @@ class PythonRaceIT {
     return child.linesMatching(l -> OUTCOME.matcher(l).find()).size();
   }
 
+  /** The error's class, and the constraint a duplicate key broke: {@code UniqueViolation pg_type_typname_nsp_index}. */
   private static String errorName(String failure) {
-    var m = Pattern.compile("UniqueViolation|DuplicateTable|DuplicateObject|gunicorn's master").matcher(failure);
-    return m.find() ? m.group() : failure;
+    Matcher kind = Pattern.compile("UniqueViolation|DuplicateTable|DuplicateObject|gunicorn's master").matcher(failure);
+    Matcher constraint = Pattern.compile("unique constraint \"(\\w+)\"").matcher(failure);
+    return (kind.find() ? kind.group() : failure) + (constraint.find() ? " " + constraint.group(1) : "");
   }
 }
