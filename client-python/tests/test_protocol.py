@@ -57,7 +57,11 @@ def read_pid(path, timeout=15.0):
         time.sleep(0.02)
 
 
-class ProtocolTest(unittest.TestCase):
+class ScriptedTest(unittest.TestCase):
+    """A scripted orchestrator per test, and ``wait()``: wait_ready against it as SERVICE/INSTANCE."""
+
+    SERVICE, INSTANCE, TIMEOUT = "app", "app-1", 10
+
     def setUp(self):
         self.server = ScriptedOrchestrator()
         self.addCleanup(self.server.close)
@@ -65,12 +69,15 @@ class ProtocolTest(unittest.TestCase):
 
     def wait(self, **options):
         options.setdefault("url", self.server.url)
-        options.setdefault("service", "app")
-        options.setdefault("instance", "app-1")
-        options.setdefault("timeout", 10)
+        options.setdefault("service", self.SERVICE)
+        options.setdefault("instance", self.INSTANCE)
+        options.setdefault("timeout", self.TIMEOUT)
         options.setdefault("environ", {})
         options.setdefault("output", self.output)
         return muster_client.wait_ready(**options)
+
+
+class ProtocolTest(ScriptedTest):
 
     # --- plain waits ---------------------------------------------------------------------------------
 
@@ -258,28 +265,19 @@ class ProtocolTest(unittest.TestCase):
         self.assertLess(second.json["timeoutSeconds"], 30)
 
 
-class DelegatedRunTest(unittest.TestCase):
+class DelegatedRunTest(ScriptedTest):
     """The elected instance's side of docs/api.md "Delegated runs"."""
 
+    SERVICE, INSTANCE, TIMEOUT = "web", "web-1", 20
+
     def setUp(self):
-        self.server = ScriptedOrchestrator()
-        self.addCleanup(self.server.close)
-        self.output = io.StringIO()
+        super().setUp()
         self.settled = threading.Event()
         self.addCleanup(self.settled.set)
         self.outcome = {}
         self.dir = tempfile.mkdtemp(prefix="muster-client-test-")
 
-    def wait(self, **options):
-        options.setdefault("url", self.server.url)
-        options.setdefault("service", "web")
-        options.setdefault("instance", "web-1")
-        options.setdefault("timeout", 20)
-        options.setdefault("environ", {})
-        options.setdefault("output", self.output)
-        return muster_client.wait_ready(**options)
-
-    def elect(self, lease=0.6, run="42", then=None):
+    def elect(self, lease=0.6, run="42"):
         """The arrival's stream: migrator.elected for web-1, then the event the test settles the run with."""
         def arrive(x):
             s = x.stream()

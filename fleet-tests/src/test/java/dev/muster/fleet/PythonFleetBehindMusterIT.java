@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.muster.fleet.PythonFleet.Mode;
 import dev.muster.fleet.PythonFleet.Redis;
+import dev.muster.testing.PostgresExtension;
 import dev.muster.testing.PostgresServer;
 import dev.muster.testing.TestDatabase;
 import java.net.http.HttpResponse;
@@ -21,6 +22,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code MUSTER_RUNNER=delegate} at start and every test here is skipped, saying so.
  * {@code -Dmuster.python.trials=N} sets the trials of the first test (3 by default; docs/python.md records 20).
  */
+@ExtendWith(PostgresExtension.class)
 class PythonFleetBehindMusterIT {
   static final Duration START = Duration.ofSeconds(180);
   static final String BROKEN_SQL = "ALTER TABLE accountz ADD COLUMN welcomed_at timestamptz";
@@ -103,9 +106,8 @@ class PythonFleetBehindMusterIT {
   }
 
   @Test
-  void aMigratorKilledMidRevisionIsReplacedAndEveryRevisionIsAppliedOnce() throws Exception {
+  void aMigratorKilledMidRevisionIsReplacedAndEveryRevisionIsAppliedOnce(TestDatabase db) throws Exception {
     Path sample = PythonFleet.copyOfSample(dir);
-    TestDatabase db = PostgresServer.shared().createDatabase();
     // Revision 0004 sleeps, so the kill lands while it runs.
     Deploy deploy = Deploy.start(db, sample, dir, Map.of("FLEET_REVISION_DELAY_SECONDS", "3"));
     try {
@@ -145,17 +147,16 @@ class PythonFleetBehindMusterIT {
       deploy.assertEveryProcessWorks();
     } finally {
       deploy.close();
-      PostgresServer.shared().dropDatabase(db);
     }
   }
 
   @Test
-  void aFailingRevisionStopsEveryProcessWithExit3AndTheFixedOneSucceedsOnTheNextStart() throws Exception {
+  void aFailingRevisionStopsEveryProcessWithExit3AndTheFixedOneSucceedsOnTheNextStart(TestDatabase db)
+      throws Exception {
     Path sample = PythonFleet.copyOfSample(dir);
     Path revision = sample.resolve("migrations/versions/0005_job_runs.py");
     String fixed = Files.readString(revision);
     Files.writeString(revision, fixed.replace("ALTER TABLE accounts ADD COLUMN welcomed_at timestamptz", BROKEN_SQL));
-    TestDatabase db = PostgresServer.shared().createDatabase();
     Deploy deploy = Deploy.start(db, sample, dir, Map.of());
     try {
       for (Child service : deploy.services()) {
@@ -177,7 +178,6 @@ class PythonFleetBehindMusterIT {
       deploy.assertEveryProcessWorks();
     } finally {
       deploy.close();
-      PostgresServer.shared().dropDatabase(db);
     }
   }
 
