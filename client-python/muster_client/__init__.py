@@ -58,19 +58,25 @@ def wait_ready(*, url: Optional[str] = None, service: Optional[str] = None, inst
         or for a command the version ``version_from`` reads — or ``failed`` with the exit code and the last
         lines of output. A command is terminated when the lease is revoked or this process dies.
     :param version_from: a command or callable that gives the version the code expects, such as
-        ``["alembic", "heads"]`` (its first word); it becomes the required version when none is set, and
-        is read again after a successful migration command for the version reported.
+        ``["alembic", "heads"]`` (its first word); it becomes the required version (in place of
+        ``MUSTER_REQUIRED_VERSION``; with ``required_version`` too it is refused), and is read again after a
+        successful migration command for the version reported.
     :param on_event: called with every :class:`Event` of the wait, on the waiting thread.
     :param output: where a migration command's output goes, each line prefixed (default ``sys.stderr``).
     :param idle_timeout: seconds a stream may stay silent before the wait reconnects (default 30; the
         orchestrator sends a comment every 10 s).
     :returns: the :class:`Ready` schema
-    :raises ArrivalRejected: bad configuration (before anything is sent) or a 4xx answer; exit code 2
+    :raises ArrivalRejected: bad configuration (before anything is sent) or a 4xx answer; exit code 2. A
+        ``409 version_skew`` is final after 30 s of such answers from every URL (a roll-out of the
+        orchestrator may end it), or at the timeout.
     :raises MigrationFailed: the schema's migration failed; exit code 3
     :raises WaitTimeout: not ready in time, or the orchestrator gave up on this instance; exit code 4
     :raises OrchestratorUnreachable: no orchestrator answered in time; exit code 5
     """
     started = time.monotonic()
+    if required_version is not None and version_from is not None:
+        raise ArrivalRejected("required_version and version_from both name the required version: use one",
+                              code="invalid_configuration")
     settings = Settings.resolve(environ, url=url, service=service, instance=instance, schema=schema,
                                 required_version=required_version, timeout=timeout, token=token,
                                 deploy=deploy, idle_timeout=idle_timeout)
@@ -80,7 +86,7 @@ def wait_ready(*, url: Optional[str] = None, service: Optional[str] = None, inst
     if version_from is not None and not (callable(version_from) or isinstance(version_from, (str, list, tuple))):
         raise ArrivalRejected("version_from must be a command (a string or a list of arguments) or a callable, "
                               "was {!r}".format(version_from), code="invalid_configuration")
-    if settings.required_version is None and version_from is not None:
+    if version_from is not None:  # an argument: it wins over MUSTER_REQUIRED_VERSION
         settings = dataclasses.replace(settings, required_version=read_version(version_from, settings.timeout))
     return ArrivalWait(settings, migrate, version_from, on_event, output if output is not None else sys.stderr,
                        started).wait()

@@ -31,15 +31,43 @@ DELEGATED_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:+-]{0,127}")
 TOKEN = re.compile(r"[\x21-\x7e]+")
 
 
+# The orchestrator's own words for each refusal (ArrivalRequest, SchemaNames; testdata/arrival-fields.tsv).
+SERVICE_RULE = "service must be 1-63 characters of letters, digits, '_', '.', '-', starting with a letter or digit"
+INSTANCE_RULE = ("instance must be 1-128 characters of letters, digits, '_', '.', ':', '-', starting with a letter"
+                 " or digit")
+SCHEMA_EMPTY = "schema must be a non-empty string"
+SCHEMA_LENGTH = "schema name must be at most 63 characters"
+SCHEMA_FORM = "schema name must match [a-z_][a-z0-9_]* (lower-case letters, digits and underscores)"
+VERSION_RULE = ("requiredVersion must be a Flyway version (digits separated by '.' or '_', such as \"4\" or \"1.2\")"
+                " or, for a delegated schema, 1-128 characters of letters, digits, '_', '.', ':', '+', '-', starting"
+                " with a letter or digit")
+DEPLOY_RULE = "deploy must be 1-128 characters of letters, digits, '_', '.', ':', '-', starting with a letter or digit"
+
+
 def invalid(setting: str, rule: str, value) -> ArrivalRejected:
-    return ArrivalRejected("{} must be {}, was {!r}".format(setting, rule, value), code="invalid_configuration")
+    """``MUSTER_SERVICE: service must be ..., was 'my app'``: where the value came from, the rule, the value."""
+    return ArrivalRejected("{}: {}, was {!r}".format(setting, rule, value), code="invalid_configuration")
 
 
-def check_version(setting: str, version: str) -> str:
-    if not (FLYWAY_VERSION.fullmatch(version) or DELEGATED_VERSION.fullmatch(version)):
-        raise invalid(setting, "a Flyway version such as 4 or 1.2, or 1-128 of letters, digits, '_', '.', ':',"
-                      " '+', '-' starting with a letter or digit (such as an Alembic revision)", version)
+def is_version(text) -> bool:
+    return isinstance(text, str) and bool(FLYWAY_VERSION.fullmatch(text) or DELEGATED_VERSION.fullmatch(text))
+
+
+def check_version(setting: str, version) -> str:
+    if not is_version(version):
+        raise invalid(setting, VERSION_RULE, version)
     return version
+
+
+def schema_rule(schema) -> Optional[str]:
+    """Why ``schema`` is not a schema name, as SchemaNames.invalid says it, or None."""
+    if not isinstance(schema, str) or not schema:
+        return SCHEMA_EMPTY
+    if len(schema.encode("utf-8")) > SCHEMA_MAX_BYTES:
+        return SCHEMA_LENGTH
+    if not SCHEMA.fullmatch(schema):
+        return SCHEMA_FORM
+    return None
 
 
 @dataclass(frozen=True)
@@ -82,25 +110,18 @@ class Settings:
             raise ArrivalRejected("MUSTER_SERVICE is required: this service's name, such as app",
                                   code="invalid_configuration")
         if not isinstance(service, str) or not SERVICE.fullmatch(service):
-            raise invalid(service_from, "1-63 of letters, digits, '_', '.', '-', starting with a letter or digit",
-                          service)
+            raise invalid(service_from, SERVICE_RULE, service)
         if instance is None:
             instance = default_instance(env)
         elif not isinstance(instance, str) or not INSTANCE.fullmatch(instance):
-            raise invalid(instance_from, "1-128 of letters, digits, '_', '.', ':', '-', starting with a letter or"
-                          " digit", instance)
+            raise invalid(instance_from, INSTANCE_RULE, instance)
         schema = DEFAULT_SCHEMA if schema is None else schema
-        if (not isinstance(schema, str) or not SCHEMA.fullmatch(schema)
-                or len(schema.encode("utf-8")) > SCHEMA_MAX_BYTES):
-            raise invalid(schema_from, "a lower-case identifier of at most 63 characters ([a-z_][a-z0-9_]*)",
-                          schema)
+        if schema_rule(schema) is not None:
+            raise invalid(schema_from, schema_rule(schema), schema)
         if version is not None:
-            if not isinstance(version, str):
-                raise invalid(version_from, "a string", version)
             check_version(version_from, version)
         if deploy is not None and (not isinstance(deploy, str) or not DEPLOY.fullmatch(deploy)):
-            raise invalid(deploy_from, "1-128 of letters, digits, '_', '.', ':', '-', starting with a letter or"
-                          " digit", deploy)
+            raise invalid(deploy_from, DEPLOY_RULE, deploy)
         return Settings(
             urls=parse_urls(DEFAULT_URL if raw_url is None else raw_url),
             service=service,
@@ -122,7 +143,7 @@ class Settings:
 def parse_urls(text) -> Tuple[str, ...]:
     """``http://a:8080, http://b:8080/`` → both, trailing slashes dropped."""
     if not isinstance(text, str):
-        raise invalid("MUSTER_URL", "a string", text)
+        raise invalid("MUSTER_URL", "url must be a string", text)
     urls = []
     for part in text.split(","):
         part = part.strip()
@@ -135,27 +156,27 @@ def parse_urls(text) -> Tuple[str, ...]:
             split = None
         if (split is None or split.scheme.lower() not in ("http", "https") or not split.hostname
                 or split.query or split.fragment or "?" in part or "#" in part):
-            raise invalid("MUSTER_URL", "absolute http:// or https:// URLs without query or fragment,"
+            raise invalid("MUSTER_URL", "url must be absolute http:// or https:// URLs without query or fragment,"
                           " comma-separated", part)
         urls.append(part.rstrip("/"))
     if not urls:
-        raise invalid("MUSTER_URL", "at least one orchestrator URL", text)
+        raise invalid("MUSTER_URL", "url must name at least one orchestrator", text)
     return tuple(urls)
 
 
 def parse_timeout(setting: str, value) -> float:
     if isinstance(value, str):
         if not re.fullmatch(r"[0-9]{1,9}", value):
-            raise invalid(setting, "whole seconds", value)
+            raise invalid(setting, "timeout must be whole seconds", value)
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value <= MAX_TIMEOUT:
-        raise invalid(setting, "between 1 and {} seconds".format(MAX_TIMEOUT), value)
+        raise invalid(setting, "timeout must be between 1 and {} seconds".format(MAX_TIMEOUT), value)
     return float(value)
 
 
 def _positive(setting: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise invalid(setting, "a positive number of seconds", value)
+        raise invalid(setting, "{} must be a positive number of seconds".format(setting), value)
     return float(value)
 
 

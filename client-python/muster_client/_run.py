@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Union
 
 from . import _guard
-from ._config import DELEGATED_VERSION, FLYWAY_VERSION, Settings
+from ._config import Settings, is_version
 from ._errors import ArrivalRejected
 from ._http import Answer, post_json
 
@@ -76,7 +76,7 @@ def read_version(version_from: VersionFrom, timeout: float) -> str:
                 code="invalid_configuration")
         words = [line.split()[0] for line in done.stdout.decode("utf-8", "replace").splitlines() if line.split()]
         text = words[0] if words else ""
-    if not (FLYWAY_VERSION.fullmatch(text) or DELEGATED_VERSION.fullmatch(text)):
+    if not is_version(text):
         raise ArrivalRejected("version_from {} gave {!r}, which is not a version".format(what, text),
                               code="invalid_configuration")
     return text
@@ -219,7 +219,7 @@ class CallableMigration(Migration):
         if value is None:
             return Outcome(True, version=self._fallback_version)
         version = str(value).strip()
-        if not (FLYWAY_VERSION.fullmatch(version) or DELEGATED_VERSION.fullmatch(version)):
+        if not is_version(version):
             return Outcome(False, exit_code=1, output="the migrate callable returned {!r}, which is not a version"
                            .format(value))
         return Outcome(True, version=version)

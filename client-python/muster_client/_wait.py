@@ -22,6 +22,10 @@ from ._run import CallableMigration, CommandMigration, DelegatedRun, Migrate, Or
 LOG = logging.getLogger("muster_client")
 ARRIVALS = "/api/v1/arrivals"
 DATABASE_UNAVAILABLE = "the orchestrator's database is unavailable"
+# 409 version_skew: during a roll-out of the orchestrator another replica, or this one upgraded, may soon have
+# the migrations the instance needs; try the others, and give up after this long of such answers (as the Java
+# SDK and muster-wait do).
+VERSION_SKEW_WAIT = 30.0
 _NUMERIC_VERSION = re.compile(r"[0-9]+(?:[._][0-9]+)*")
 
 
@@ -96,6 +100,8 @@ class ArrivalWait:
         self._last_problem = "no attempt made"
         self._database_unavailable = False
         self._retry_after: Optional[float] = None
+        self._skew: Optional[ArrivalRejected] = None
+        self._first_skew = 0.0
         self._run: Optional[DelegatedRun] = None
         self._runs_done = set()
         self._migrated = False
@@ -109,6 +115,8 @@ class ArrivalWait:
                 if ready is not None:
                     return ready
                 self._check_run()
+                if self._skew is not None and time.monotonic() - self._first_skew >= VERSION_SKEW_WAIT:
+                    raise self._skew
                 pause = self._retry_after if self._retry_after is not None else self._backoff.next()
                 self._retry_after = None
                 pause = min(pause, self._remaining())
@@ -116,7 +124,7 @@ class ArrivalWait:
                     LOG.debug("%s; trying again in %.0f ms", self._last_problem, pause * 1000)
                     time.sleep(pause)
                 if self._remaining() <= 0:
-                    raise self._gave_up()
+                    raise self._skew if self._skew is not None else self._gave_up()
         finally:
             self._end_run("the wait ended")
 
@@ -133,6 +141,7 @@ class ArrivalWait:
             return self._refused(url, answer)
         self._accepted_by = url
         self._database_unavailable = False
+        self._skew = None
         try:
             return self._follow(stream, url, index)
         except (OSError, socket.timeout) as e:
@@ -277,9 +286,16 @@ class ArrivalWait:
                                   version=_str(error.get("version")), description=_str(error.get("description")),
                                   orchestrator=url)
         if 400 <= status < 500 and status not in (408, 429):
-            raise ArrivalRejected("{} refused the arrival (HTTP {}{}): {}".format(
+            refused = ArrivalRejected("{} refused the arrival (HTTP {}{}): {}".format(
                 url, status, " " + answer.error_code if answer.error_code else "",
                 answer.message or "no message"), status, answer.error_code, url)
+            if status != 409 or answer.error_code != "version_skew":
+                raise refused
+            if self._skew is None:
+                self._first_skew = time.monotonic()
+            self._skew = refused
+            self._accepted_by = self._accepted_by or url
+            return self._problem(str(refused))
         if answer.from_orchestrator or status == 429:
             self._accepted_by = self._accepted_by or url
         self._database_unavailable = answer.error_code == "database_unavailable"

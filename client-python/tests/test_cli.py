@@ -68,9 +68,11 @@ class CliTest(unittest.TestCase):
             "no command": (["wait", "--timeout", "30"], None, "no command to run"),
             "unknown option": (["wait", "--frobnicate", "--", "echo", "x"], None, "unrecognized arguments"),
             "no service": (["wait", "--", "echo", "x"], no_service, "MUSTER_SERVICE is required"),
-            "bad schema": (["wait", "--schema", "Public; DROP", "--", "echo", "x"], None, "schema must be"),
+            "bad schema": (["wait", "--schema", "Public; DROP", "--", "echo", "x"], None, "schema name must match"),
             "bad timeout": (["wait", "--timeout", "soon", "--", "echo", "x"], None, "whole seconds"),
             "unknown command": (["frobnicate"], None, "unknown command"),
+            "two versions": (["wait", "--version", "1", "--version-from", "echo 2", "--", "echo", "x"], None,
+                             "both name the required version"),
         }
         for name, (args, env, message) in cases.items():
             with self.subTest(name):
@@ -81,7 +83,7 @@ class CliTest(unittest.TestCase):
 
     def test_a_refused_arrival_exits_2(self):
         self.server.route("POST", ARRIVALS, lambda x: x.answer(409, {"error": "version_skew", "message": "ends at 5"}))
-        code, out, err, _ = self.run_cli("wait", "--version", "99", "--", "echo", "x")
+        code, out, err, _ = self.run_cli("wait", "--version", "99", "--timeout", "1", "--", "echo", "x")
         self.assertEqual((2, ""), (code, out))
         self.assertIn("HTTP 409 version_skew", err)
 

@@ -2,6 +2,7 @@
 (orchestrator/.../http/ArrivalRequest.java, config/SchemaNames.java, docs/api.md)."""
 
 import os
+import re
 import tempfile
 import unittest
 
@@ -104,6 +105,53 @@ class ConfigurationTest(unittest.TestCase):
         with self.assertRaises(ArrivalRejected) as caught:
             resolve({"MUSTER_TOKEN_FILE": secret.name + ".missing"})
         self.assertIn("cannot read", str(caught.exception))
+
+
+FIELDS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "testdata",
+                      "arrival-fields.tsv")
+FIELDS_MISSING = "testdata/arrival-fields.tsv is not in this tree"
+ARGUMENTS = {"service": "service", "instance": "instance", "schema": "schema", "requiredVersion": "required_version",
+             "deploy": "deploy"}
+
+
+def _decode(value):
+    """The list's notation: {N:text} is text N times; \\n, \\t and \\\\ are escapes."""
+    value = re.sub(r"\{(\d+):([^}]*)\}", lambda m: m.group(2) * int(m.group(1)), value)
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), value)
+
+
+class SharedFieldListTest(unittest.TestCase):
+    """The one list of valid and invalid arrival fields that the Java SDK's, muster-wait's and the
+    orchestrator's tests read too: the client accepts what its "clients" column says, and refuses the rest
+    in the orchestrator's words."""
+
+    def test_every_row_of_the_shared_list(self):
+        if not os.path.isfile(FIELDS):
+            self.skipTest(FIELDS_MISSING)
+        messages, rows = {}, []
+        with open(FIELDS, encoding="utf-8") as f:
+            for line in f.read().splitlines():
+                if not line or line.startswith("#"):
+                    continue
+                if line.startswith("@"):
+                    key, message = line[1:].split("\t", 1)
+                    messages[key] = message
+                else:
+                    rows.append(line.split("\t"))
+        checked = 0
+        for field, value, clients, *_ in rows:
+            if field not in ARGUMENTS or clients == "-":
+                continue
+            value = _decode(value)
+            with self.subTest(field=field, value=value):
+                checked += 1
+                if clients == "ok":
+                    resolve(**{ARGUMENTS[field]: value})
+                else:
+                    with self.assertRaises(ArrivalRejected) as caught:
+                        resolve(**{ARGUMENTS[field]: value})
+                    self.assertIn(messages[clients], str(caught.exception))
+        self.assertGreater(checked, 50)
 
 
 if __name__ == "__main__":

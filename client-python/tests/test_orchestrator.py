@@ -63,7 +63,8 @@ class FlywaySchemaTest(unittest.TestCase):
         self.assertEqual(self.orchestrator.url, ready.orchestrator)
 
     def test_refusals_are_final(self):
-        cases = [({"required_version": "99"}, 409, "version_skew"), ({"token": "wrong"}, 401, "unauthorized"),
+        cases = [({"required_version": "99", "timeout": 2}, 409, "version_skew"),  # final at the timeout
+                 ({"token": "wrong"}, 401, "unauthorized"),
                  ({"schema": "elsewhere"}, 403, "schema_not_allowed")]
         for options, status, code in cases:
             with self.subTest(code):

@@ -11,6 +11,7 @@ import textwrap
 import threading
 import time
 import unittest
+from unittest import mock
 
 import muster_client
 from muster_client import ArrivalRejected, MigrationFailed, OrchestratorUnreachable, WaitTimeout
@@ -183,16 +184,43 @@ class ProtocolTest(ScriptedTest):
         self.assertIn("could not reach the orchestrator", str(caught.exception))
 
     def test_a_4xx_is_final_and_carries_the_orchestrators_code_and_message(self):
-        self.server.route("POST", ARRIVALS, lambda x: x.answer(409, {
-            "error": "version_skew", "message": "app requires public ≥ 7; the orchestrator's migrations end at 5"}))
+        self.server.route("POST", ARRIVALS, lambda x: x.answer(403, {
+            "error": "schema_not_allowed", "message": "schema 'billing' is not in MUSTER_SCHEMAS (public)"}))
 
         with self.assertRaises(ArrivalRejected) as caught:
-            self.wait(required_version="7")
+            self.wait(schema="billing")
+
+        e = caught.exception
+        self.assertEqual((2, 403, "schema_not_allowed"), (e.exit_code, e.status, e.code))
+        self.assertIn("is not in MUSTER_SCHEMAS", str(e))
+        self.assertEqual(1, len(self.server.calls(ARRIVALS)), "not retried")
+
+    def test_version_skew_tries_the_other_urls_for_a_while_then_is_final(self):
+        def skew(x):
+            x.answer(409, {"error": "version_skew",
+                           "message": "app requires public ≥ 7; the orchestrator's migrations end at 5"})
+        self.server.route("POST", ARRIVALS, skew)
+        other = ScriptedOrchestrator()
+        self.addCleanup(other.close)
+        other.route("POST", ARRIVALS, skew)
+
+        with mock.patch.object(muster_client._wait, "VERSION_SKEW_WAIT", 0.5):
+            with self.assertRaises(ArrivalRejected) as caught:
+                self.wait(url=self.server.url + "," + other.url, required_version="7")
 
         e = caught.exception
         self.assertEqual((2, 409, "version_skew"), (e.exit_code, e.status, e.code))
         self.assertIn("migrations end at 5", str(e))
-        self.assertEqual(1, len(self.server.calls(ARRIVALS)), "not retried")
+        self.assertTrue(self.server.calls(ARRIVALS) and other.calls(ARRIVALS), "both replicas were asked")
+
+    def test_version_skew_ends_when_an_upgraded_replica_answers(self):
+        def arrive(x):
+            if len(self.server.calls(ARRIVALS)) <= 2:
+                x.answer(409, {"error": "version_skew", "message": "migrations end at 5"})
+            else:
+                x.stream().event("schema.ready", {"schema": "public", "version": "7"}, seq=1)
+        self.server.route("POST", ARRIVALS, arrive)
+        self.assertEqual("7", self.wait(required_version="7").version)
 
     def test_too_many_streams_is_retried_after_retry_after(self):
         def arrive(x):
