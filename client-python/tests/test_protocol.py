@@ -77,6 +77,15 @@ class ScriptedTest(unittest.TestCase):
         options.setdefault("output", self.output)
         return muster_client.wait_ready(**options)
 
+    def refuse_then_ready(self, refuse, times=1, version="1"):
+        """The first ``times`` arrivals are answered by ``refuse``; the next gets schema.ready at ``version``."""
+        def arrive(x):
+            if len(self.server.calls(ARRIVALS)) <= times:
+                refuse(x)
+            else:
+                x.stream().event("schema.ready", {"schema": "public", "version": version}, seq=1)
+        self.server.route("POST", ARRIVALS, arrive)
+
 
 class ProtocolTest(ScriptedTest):
 
@@ -152,12 +161,7 @@ class ProtocolTest(ScriptedTest):
         self.assertEqual(2, len(self.server.calls(ARRIVALS)))
 
     def test_a_proxy_error_page_and_a_refused_connection_are_retried(self):
-        def arrive(x):
-            if len(self.server.calls(ARRIVALS)) == 1:
-                x.answer(502, b"<html>Bad Gateway</html>", content_type="text/html")
-            else:
-                x.stream().event("schema.ready", {"schema": "public", "version": "1"}, seq=1)
-        self.server.route("POST", ARRIVALS, arrive)
+        self.refuse_then_ready(lambda x: x.answer(502, b"<html>Bad Gateway</html>", content_type="text/html"))
         dead = "http://127.0.0.1:{}".format(free_port())
 
         self.assertEqual("1", self.wait(url=dead + "," + self.server.url).version)
@@ -214,21 +218,13 @@ class ProtocolTest(ScriptedTest):
         self.assertTrue(self.server.calls(ARRIVALS) and other.calls(ARRIVALS), "both replicas were asked")
 
     def test_version_skew_ends_when_an_upgraded_replica_answers(self):
-        def arrive(x):
-            if len(self.server.calls(ARRIVALS)) <= 2:
-                x.answer(409, {"error": "version_skew", "message": "migrations end at 5"})
-            else:
-                x.stream().event("schema.ready", {"schema": "public", "version": "7"}, seq=1)
-        self.server.route("POST", ARRIVALS, arrive)
+        self.refuse_then_ready(lambda x: x.answer(409, {"error": "version_skew", "message": "migrations end at 5"}),
+                               times=2, version="7")
         self.assertEqual("7", self.wait(required_version="7").version)
 
     def test_too_many_streams_is_retried_after_retry_after(self):
-        def arrive(x):
-            if len(self.server.calls(ARRIVALS)) == 1:
-                x.answer(429, {"error": "too_many_streams", "message": "slow down"}, headers={"Retry-After": "0"})
-            else:
-                x.stream().event("schema.ready", {"schema": "public", "version": "1"}, seq=1)
-        self.server.route("POST", ARRIVALS, arrive)
+        self.refuse_then_ready(lambda x: x.answer(429, {"error": "too_many_streams", "message": "slow down"},
+                                                  headers={"Retry-After": "0"}))
         self.assertEqual("1", self.wait().version)
 
     def test_flyway_failure_carries_sqlstate_message_and_migration(self):
@@ -281,12 +277,8 @@ class ProtocolTest(ScriptedTest):
         self.assertTrue(muster_client._wait.accepts("1a", "1a"))
 
     def test_the_timeout_sent_is_the_time_left(self):
-        def arrive(x):
-            if len(self.server.calls(ARRIVALS)) == 1:
-                x.answer(503, {"error": "database_unavailable", "message": "down"}, headers={"Retry-After": "1"})
-            else:
-                x.stream().event("schema.ready", {"schema": "public", "version": "1"}, seq=1)
-        self.server.route("POST", ARRIVALS, arrive)
+        self.refuse_then_ready(lambda x: x.answer(503, {"error": "database_unavailable", "message": "down"},
+                                                  headers={"Retry-After": "1"}))
         self.wait(timeout=30)
         first, second = self.server.calls(ARRIVALS)
         self.assertEqual(30, first.json["timeoutSeconds"])
