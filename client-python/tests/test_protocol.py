@@ -43,6 +43,12 @@ def await_dead(pid, timeout=15.0):
         time.sleep(0.05)
 
 
+def elected(stream, lease=15, run=42):
+    """``migrator.elected`` naming web/web-1, the DelegatedRunTest's instance."""
+    stream.event("migrator.elected", {"schema": "public", "service": "web", "instance": "web-1", "run": run,
+                                      "leaseSeconds": lease}, seq=run)
+
+
 def read_pid(path, timeout=15.0):
     deadline = time.monotonic() + timeout
     while True:
@@ -396,8 +402,7 @@ class DelegatedRunTest(ScriptedTest):
 
         def arrive_then_someone_else_migrates(x):
             s = x.stream()
-            s.event("migrator.elected", {"schema": "public", "service": "web", "instance": "web-1", "run": 42,
-                                         "leaseSeconds": 0.6}, seq=42)
+            elected(s, lease=0.6)
             await_dead(read_pid(pid_file))
             s.event("migrator.lost", {"schema": "public", "service": "web", "instance": "web-1", "run": 42,
                                       "reason": "lease_expired"}, seq=43)
@@ -416,8 +421,7 @@ class DelegatedRunTest(ScriptedTest):
 
         def arrive(x):
             s = x.stream()
-            s.event("migrator.elected", {"schema": "public", "service": "web", "instance": "web-1", "run": 42,
-                                         "leaseSeconds": 15}, seq=42)
+            elected(s)
             pid = read_pid(pid_file)
             s.event("migrator.lost", {"schema": "public", "service": "web", "instance": "web-1", "run": 42,
                                       "reason": "orchestrator_lost"}, seq=43)
@@ -433,8 +437,7 @@ class DelegatedRunTest(ScriptedTest):
     def test_a_refused_report_leaves_the_instance_waiting_for_the_outcome(self):
         def arrive(x):
             s = x.stream()
-            s.event("migrator.elected", {"schema": "public", "service": "web", "instance": "web-1", "run": 42,
-                                         "leaseSeconds": 15}, seq=42)
+            elected(s)
             self.server.await_calls(RUNS + "42/report", 1)
             s.event("schema.ready", {"schema": "public", "version": "8"}, seq=60)
         self.server.route("POST", ARRIVALS, arrive)
@@ -462,8 +465,7 @@ class DelegatedRunTest(ScriptedTest):
     def test_an_invalid_report_refusal_ends_the_wait_as_rejected(self):
         def arrive(x):
             s = x.stream()
-            s.event("migrator.elected", {"schema": "public", "service": "web", "instance": "web-1", "run": 42,
-                                         "leaseSeconds": 15}, seq=42)
+            elected(s)
             self.settled.wait(20)
         self.server.route("POST", ARRIVALS, arrive)
         self.server.route("POST", RUNS + "42/report", lambda x: (
@@ -506,8 +508,7 @@ class DelegatedRunTest(ScriptedTest):
 
         def arrive(x):
             s = x.stream()
-            s.event("migrator.elected", {"schema": "public", "service": "web", "instance": "web-1", "run": 42,
-                                         "leaseSeconds": 15}, seq=42)
+            elected(s)
             self.settled.wait(30)
         self.server.route("POST", ARRIVALS, arrive)
         self.heartbeats_answer()
