@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -87,6 +88,9 @@ final class Child implements AutoCloseable {
         ended = true;
         notifyAll();
       }
+      synchronized (ANY_LINE) {
+        ANY_LINE.notifyAll();
+      }
     }
   }
 
@@ -131,6 +135,32 @@ final class Child implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until {@code condition} holds, checking it whenever one of the children prints a line or ends its output.
+   *
+   * @throws AssertionError with the children's output if it does not within {@code timeout}
+   */
+  static void awaitUntil(List<Child> children, BooleanSupplier condition, String what, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (ANY_LINE) {
+      while (!condition.getAsBoolean()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          fail("not " + what + " within " + timeout.toSeconds() + " s:\n"
+              + children.stream().map(c -> "--- " + c.name + "\n" + c.output()).reduce("", (a, b) -> a + "\n" + b));
+        }
+        // Bounded: a process can end without a last line, and the reader sees the end a moment later.
+        TimeUnit.NANOSECONDS.timedWait(ANY_LINE, Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)));
+      }
+    }
+  }
+
+  /** Whether the process has ended. */
+  boolean exited() {
+    return !process.isAlive();
+  }
+
   /** Every line that matches so far. */
   synchronized List<String> linesMatching(Predicate<String> matching) {
     return lines.stream().filter(matching).toList();
@@ -150,6 +180,23 @@ final class Child implements AutoCloseable {
       while (!ended && System.nanoTime() < deadline) TimeUnit.NANOSECONDS.timedWait(this, deadline - System.nanoTime());
     }
     return process.exitValue();
+  }
+
+  /** SIGKILL to the processes and all their descendants at once, then waits for them: no graceful stop. */
+  static void killAll(List<Child> children) {
+    List<ProcessHandle> all = new ArrayList<>();
+    for (Child c : children) {
+      all.addAll(c.process.descendants().toList());
+      all.add(c.process.toHandle());
+    }
+    all.forEach(ProcessHandle::destroyForcibly);
+    for (ProcessHandle p : all) {
+      try {
+        p.onExit().get(20, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // gone or stuck in the kernel: nothing more to do
+      }
+    }
   }
 
   /** SIGTERM to the process and its descendants; SIGKILL to what is left after 20 s. */
