@@ -89,8 +89,8 @@ class TlsCommandsTest {
 
       CompletableFuture<Ready> app = MusterClient.builder().url(orchestrator).service("app")
           .timeout(Duration.ofSeconds(60)).build().readyAsync();
-      LimitsTest.eventually(() -> tls.admin().queryLong("SELECT count(*) FROM pg_stat_activity WHERE datname = ?"
-          + " AND wait_event_type = 'Lock'", db.name()) == 1, "the migration waits at the gate");
+      Poll.until("the migration waits at the gate", () -> tls.admin().queryLong("SELECT count(*) FROM pg_stat_activity WHERE datname = ?"
+          + " AND wait_event_type = 'Lock'", db.name()) == 1);
 
       List<Map<String, Object>> sessions = tls.admin().query("SELECT a.application_name, s.ssl, s.version"
           + " FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.datname = ? AND a.pid <> ?",

@@ -68,7 +68,7 @@ public final class MusterConfig {
       .defaultText("unset: open, with a warning");
   public static final Setting<String> READ_TOKEN = Setting.of("MUSTER_READ_TOKEN", text(), null).secret()
       .flag("--read-token", "TOKEN").serveOnly()
-      .describe("bearer token required on reads (/api/v1/schemas, /api/v1/events, /metrics); the write token works "
+      .describe("bearer token required on reads (/api/v1/schemas, /api/v1/schemas/{schema}/ready, /api/v1/events, /metrics); the write token works "
           + "for reads too")
       .defaultText("unset: reads are open");
   public static final Setting<Integer> MAX_PARALLEL = Setting.of("MUSTER_MAX_PARALLEL", integer(1, 64), 4)
