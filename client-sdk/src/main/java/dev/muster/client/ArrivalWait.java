@@ -25,7 +25,6 @@ import java.util.function.Consumer;
  * lease ({@link Delegation}). Runs on the thread that waits; used once.
  */
 final class ArrivalWait {
-  private static final System.Logger LOG = System.getLogger(MusterClient.class.getName());
   private static final String ARRIVALS_PATH = "/api/v1/arrivals";
   private static final int MAX_ERROR_BODY_CHARS = 4_096;
   static final String DATABASE_UNAVAILABLE = "the orchestrator's database is unavailable";
@@ -82,7 +81,7 @@ final class ArrivalWait {
         }
         long pauseNanos = Math.min(TimeUnit.MILLISECONDS.toNanos(backoff.nextDelayMillis()), remainingNanos());
         if (pauseNanos > 0) {
-          LOG.log(System.Logger.Level.DEBUG, () -> client.instance() + ": " + lastProblem + "; trying again in "
+          Log.get().log(System.Logger.Level.DEBUG, () -> client.instance() + ": " + lastProblem + "; trying again in "
               + TimeUnit.NANOSECONDS.toMillis(pauseNanos) + " ms");
           pause(pauseNanos);
         }
@@ -270,7 +269,7 @@ final class ArrivalWait {
     MigrationRun run = new MigrationRun(event.run(), client.schema(), event.version(),
         event.requiredVersion() != null ? event.requiredVersion() : client.requiredVersion(),
         Duration.ofSeconds(leaseSeconds));
-    LOG.log(System.Logger.Level.INFO, () -> client.instance() + ": elected migrator of " + run + " by " + orchestrator);
+    Log.get().log(System.Logger.Level.INFO, () -> client.instance() + ": elected migrator of " + run + " by " + orchestrator);
     delegation = Delegation.start(client, run, clock, () -> {
       HttpCall waitingOn = current;
       if (waitingOn != null) {

@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
  * migrator's thread wakes it when it ends.
  */
 final class Delegation {
-  private static final System.Logger LOG = System.getLogger(MusterClient.class.getName());
   /** The orchestrator keeps the last 4 KiB of a failed command's output. */
   static final int MAX_OUTPUT_CHARS = 4_096;
   private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -102,7 +101,7 @@ final class Delegation {
     lost = true;
     run.loseLease();
     thread.interrupt();
-    LOG.log(System.Logger.Level.WARNING, () -> client.instance() + ": " + run + ": " + why
+    Log.get().log(System.Logger.Level.WARNING, () -> client.instance() + ": " + run + ": " + why
         + "; stopping the migrator, another instance will be elected");
   }
 
@@ -152,7 +151,7 @@ final class Delegation {
     if (call(preferred, "report", json.append('}').toString())) {
       reported = true;
       reportedDone = settled.done();
-      LOG.log(System.Logger.Level.INFO, () -> client.instance() + ": " + run + " reported "
+      Log.get().log(System.Logger.Level.INFO, () -> client.instance() + ": " + run + " reported "
           + (settled.done() ? "done" + (settled.version() == null ? "" : " at " + settled.version())
               : "failed with exit code " + settled.exitCode()));
     } else {
@@ -201,7 +200,7 @@ final class Delegation {
       }
     }
     String lastProblem = problem;
-    LOG.log(System.Logger.Level.WARNING, () -> client.instance() + ": " + run + ": " + action + " failed ("
+    Log.get().log(System.Logger.Level.WARNING, () -> client.instance() + ": " + run + ": " + action + " failed ("
         + lastProblem + "); trying again");
     return false;
   }

@@ -19,9 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
-import java.util.function.Function;
-import java.util.function.Predicate;
-import java.util.regex.Pattern;
 
 /**
  * Makes a starting service wait until the Muster orchestrator reports that the database schema it
@@ -283,7 +280,6 @@ public final class MusterClient {
    * NullPointerException} except where a setter says it means "none". Not thread-safe.
    */
   public static final class Builder {
-    private static final Predicate<String> TOKEN = Pattern.compile("[\\x21-\\x7E]+").asMatchPredicate();
     private static final Duration MIN_TIMEOUT = Duration.ofSeconds(1);
     private static final Duration MAX_TIMEOUT = Duration.ofHours(24);
     private static final Duration MIN_IDLE_TIMEOUT = Duration.ofMillis(100);
@@ -368,7 +364,7 @@ public final class MusterClient {
      *     starting with a letter or digit, as the orchestrator requires
      */
     public Builder service(String service) {
-      this.service = require(ArrivalFields::service, "service", service);
+      this.service = checked(service, ArrivalFields.service(notNull(service, "service")));
       return this;
     }
 
@@ -380,7 +376,7 @@ public final class MusterClient {
      *     starting with a letter or digit
      */
     public Builder instance(String instance) {
-      this.instance = require(ArrivalFields::instance, "instance", instance);
+      this.instance = checked(instance, ArrivalFields.instance(notNull(instance, "instance")));
       return this;
     }
 
@@ -391,7 +387,7 @@ public final class MusterClient {
      *     most 63 bytes
      */
     public Builder schema(String schema) {
-      this.schema = require(ArrivalFields::schema, "schema", schema);
+      this.schema = checked(schema, ArrivalFields.schema(notNull(schema, "schema")));
       return this;
     }
 
@@ -409,7 +405,7 @@ public final class MusterClient {
      */
     public Builder requiredVersion(String requiredVersion) {
       this.requiredVersion = requiredVersion == null ? null
-          : require(ArrivalFields::requiredVersion, "requiredVersion", requiredVersion);
+          : checked(requiredVersion, ArrivalFields.requiredVersion(notNull(requiredVersion, "requiredVersion")));
       return this;
     }
 
@@ -422,7 +418,7 @@ public final class MusterClient {
      *     starting with a letter or digit
      */
     public Builder deploy(String deploy) {
-      this.deploy = deploy == null ? null : require(ArrivalFields::deploy, "deploy", deploy);
+      this.deploy = deploy == null ? null : checked(deploy, ArrivalFields.deploy(notNull(deploy, "deploy")));
       return this;
     }
 
@@ -471,7 +467,7 @@ public final class MusterClient {
      * @throws IllegalArgumentException unless visible ASCII characters without spaces
      */
     public Builder token(String token) {
-      if (token != null && !TOKEN.test(token)) {
+      if (token != null && !isVisibleAscii(token)) {
         // The token itself stays out of the message: it is a secret.
         throw new IllegalArgumentException("token must be visible ASCII characters without spaces");
       }
@@ -502,19 +498,28 @@ public final class MusterClient {
      */
     public Builder environment(Map<String, String> environment) {
       Objects.requireNonNull(environment, "environment must not be null");
-      apply(environment, "MUSTER_URL", this::url);
-      apply(environment, "MUSTER_SERVICE", this::service);
-      apply(environment, "MUSTER_INSTANCE", this::instance);
-      apply(environment, "MUSTER_SCHEMA", this::schema);
-      apply(environment, "MUSTER_REQUIRED_VERSION", this::requiredVersion);
-      apply(environment, "MUSTER_DEPLOY", this::deploy);
-      apply(environment, "MUSTER_TIMEOUT", seconds -> timeout(Duration.ofSeconds(parseSeconds(seconds))));
       boolean tokenSet = isSet(environment, "MUSTER_TOKEN");
       if (tokenSet && isSet(environment, "MUSTER_TOKEN_FILE")) {
         throw new IllegalArgumentException("MUSTER_TOKEN and MUSTER_TOKEN_FILE are both set: set one");
       }
-      apply(environment, "MUSTER_TOKEN", this::token);
-      apply(environment, "MUSTER_TOKEN_FILE", file -> token(readToken(file)));
+      // Plain statements, not a table of lambdas: the first lambda of a JVM costs its start-up milliseconds.
+      String variable = null;
+      try {
+        String value;
+        if ((value = value(environment, variable = "MUSTER_URL")) != null) url(value);
+        if ((value = value(environment, variable = "MUSTER_SERVICE")) != null) service(value);
+        if ((value = value(environment, variable = "MUSTER_INSTANCE")) != null) instance(value);
+        if ((value = value(environment, variable = "MUSTER_SCHEMA")) != null) schema(value);
+        if ((value = value(environment, variable = "MUSTER_REQUIRED_VERSION")) != null) requiredVersion(value);
+        if ((value = value(environment, variable = "MUSTER_DEPLOY")) != null) deploy(value);
+        if ((value = value(environment, variable = "MUSTER_TIMEOUT")) != null) {
+          timeout(Duration.ofSeconds(parseSeconds(value)));
+        }
+        if ((value = value(environment, variable = "MUSTER_TOKEN")) != null) token(value);
+        if ((value = value(environment, variable = "MUSTER_TOKEN_FILE")) != null) token(readToken(value));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(variable + ": " + e.getMessage(), e);
+      }
       return this;
     }
 
@@ -528,6 +533,18 @@ public final class MusterClient {
         throw new IllegalStateException("service is required (set MUSTER_SERVICE or Builder.service)");
       }
       return new MusterClient(this);
+    }
+
+    private static boolean isVisibleAscii(String text) {
+      if (text.isEmpty()) {
+        return false;
+      }
+      for (int i = 0; i < text.length(); i++) {
+        if (text.charAt(i) < 0x21 || text.charAt(i) > 0x7E) {
+          return false;
+        }
+      }
+      return true;
     }
 
     private static boolean isSet(Map<String, String> environment, String variable) {
@@ -545,16 +562,9 @@ public final class MusterClient {
       }
     }
 
-    private static void apply(Map<String, String> environment, String variable, Consumer<String> setter) {
-      if (!isSet(environment, variable)) {
-        return;
-      }
-      String value = environment.get(variable);
-      try {
-        setter.accept(value.trim());
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(variable + ": " + e.getMessage(), e);
-      }
+    /** The variable's value, trimmed; {@code null} when it is not set or blank. */
+    private static String value(Map<String, String> environment, String variable) {
+      return isSet(environment, variable) ? environment.get(variable).trim() : null;
     }
 
     private static long parseSeconds(String seconds) {
@@ -565,10 +575,12 @@ public final class MusterClient {
       }
     }
 
-    /** {@code rule} says why the orchestrator would refuse the value, in its words, or {@code null}. */
-    private static String require(Function<String, String> rule, String setting, String value) {
-      Objects.requireNonNull(value, setting + " must not be null");
-      String problem = rule.apply(value);
+    private static String notNull(String value, String setting) {
+      return Objects.requireNonNull(value, setting + " must not be null");
+    }
+
+    /** {@code problem}: why the orchestrator would refuse the value, in its words, or {@code null}. */
+    private static String checked(String value, String problem) {
       if (problem != null) {
         throw new IllegalArgumentException(problem + ", was '" + value + "'");
       }

@@ -13,7 +13,8 @@ import java.util.Map;
 public final class MusterEvent {
   private final long id;
   private final String type;
-  private final Instant at;
+  private final String atText;
+  private Instant at; // parsed when asked for: java.time's parser costs a cold JVM tens of milliseconds
   private final String schema;
   private final String service;
   private final String instance;
@@ -34,7 +35,7 @@ public final class MusterEvent {
   private MusterEvent(long id, String type, Map<String, Object> fields, String data) {
     this.id = id;
     this.type = type;
-    this.at = instant(fields.get("at"));
+    this.atText = Json.text(fields.get("at"));
     this.schema = Json.text(fields.get("schema"));
     this.service = Json.text(fields.get("service"));
     this.instance = Json.text(fields.get("instance"));
@@ -89,6 +90,9 @@ public final class MusterEvent {
 
   /** When it happened, as the orchestrator recorded it. */
   public Instant at() {
+    if (at == null && atText != null) {
+      at = instant(atText);
+    }
     return at;
   }
 
@@ -191,8 +195,8 @@ public final class MusterEvent {
     if (errorSqlState != null) {
       summary.append(" SQLSTATE ").append(errorSqlState);
     }
-    if (at != null) {
-      summary.append(" at ").append(at);
+    if (atText != null) {
+      summary.append(" at ").append(atText);
     }
     return summary.toString();
   }

@@ -65,7 +65,13 @@ public final class HttpCall implements AutoCloseable {
   private HttpCall(URI url, byte[] request) {
     this.url = url;
     this.request = request;
-    this.reader = new Thread(this::exchange, "muster-client-io-" + THREAD_NUMBERS.incrementAndGet());
+    // Not a lambda: the first lambda of a JVM costs its start-up milliseconds.
+    this.reader = new Thread("muster-client-io-" + THREAD_NUMBERS.incrementAndGet()) {
+      @Override
+      public void run() {
+        exchange();
+      }
+    };
     this.reader.setDaemon(true);
   }
 
@@ -77,7 +83,9 @@ public final class HttpCall implements AutoCloseable {
     StringBuilder head = new StringBuilder(method).append(' ').append(target(url)).append(" HTTP/1.1\r\n")
         .append("Host: ").append(hostHeader(url)).append("\r\n")
         .append("Connection: close\r\n");
-    headers.forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
+    for (Map.Entry<String, String> header : headers.entrySet()) {
+      head.append(header.getKey()).append(": ").append(header.getValue()).append("\r\n");
+    }
     byte[] content = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
     if (body != null) {
       head.append("Content-Type: application/json\r\n").append("Content-Length: ").append(content.length)
