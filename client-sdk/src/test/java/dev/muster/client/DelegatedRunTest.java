@@ -166,14 +166,8 @@ class DelegatedRunTest {
     String lost = event(8, "migrator.lost", "'service':'app','instance':'app-7f3c','run':7,'reason':'lease_expired'");
     CountDownLatch interrupted = new CountDownLatch(1);
     try (var orchestrator = ScriptedOrchestrator.start(eventsThenHeartbeats(STARTING, ELECTED, lost))) {
-      CompletableFuture<Ready> wait = client(orchestrator).timeout(Duration.ofMinutes(1)).migrator(run -> {
-        try {
-          Thread.sleep(Long.MAX_VALUE);
-        } catch (InterruptedException e) {
-          interrupted.countDown();
-        }
-        return null;
-      }).build().readyAsync();
+      CompletableFuture<Ready> wait = client(orchestrator).timeout(Duration.ofMinutes(1))
+          .migrator(untilInterrupted(new CountDownLatch(0), interrupted)).build().readyAsync();
 
       assertTrue(interrupted.await(SOON.toMillis(), TimeUnit.MILLISECONDS), "the migrator was interrupted");
       assertFalse(wait.isDone(), "the wait goes on for another migrator's outcome");
@@ -199,15 +193,8 @@ class DelegatedRunTest {
     CountDownLatch running = new CountDownLatch(1);
     CountDownLatch interrupted = new CountDownLatch(1);
     try (var orchestrator = ScriptedOrchestrator.start(eventsThenHeartbeats(STARTING, ELECTED))) {
-      CompletableFuture<Ready> wait = client(orchestrator).timeout(Duration.ofMinutes(1)).migrator(run -> {
-        running.countDown();
-        try {
-          Thread.sleep(Long.MAX_VALUE);
-        } catch (InterruptedException e) {
-          interrupted.countDown();
-        }
-        return null;
-      }).build().readyAsync();
+      CompletableFuture<Ready> wait = client(orchestrator).timeout(Duration.ofMinutes(1))
+          .migrator(untilInterrupted(running, interrupted)).build().readyAsync();
       assertTrue(running.await(SOON.toMillis(), TimeUnit.MILLISECONDS));
 
       wait.cancel(true);
@@ -231,6 +218,19 @@ class DelegatedRunTest {
         body.write(": ping\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         body.flush();
       }
+    };
+  }
+
+  /** A migrator that counts {@code running} down, then runs until interrupted and counts {@code interrupted} down. */
+  private static Migrator untilInterrupted(CountDownLatch running, CountDownLatch interrupted) {
+    return run -> {
+      running.countDown();
+      try {
+        Thread.sleep(Long.MAX_VALUE);
+      } catch (InterruptedException e) {
+        interrupted.countDown();
+      }
+      return null;
     };
   }
 
