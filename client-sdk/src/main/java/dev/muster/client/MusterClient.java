@@ -1,25 +1,24 @@
 package dev.muster.client;
 
-import dev.muster.client.internal.Versions;
+import dev.muster.client.internal.ArrivalFields;
+import dev.muster.client.internal.WaitClock;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
-import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
-import java.util.regex.Pattern;
 
 /**
  * Makes a starting service wait until the Muster orchestrator reports that the database schema it
@@ -59,17 +58,26 @@ import java.util.regex.Pattern;
  * }</pre>
  *
  * <p><b>What a wait does.</b> It posts the arrival to {@code /api/v1/arrivals} and reads the
- * Server-Sent Events answer. If the stream breaks off, stays silent longer than the {@linkplain
- * Builder#idleTimeout idle timeout}, or the orchestrator cannot be reached or answers 5xx, it
- * reconnects after a short backoff (100 ms doubling to 2 s), to the next URL when there are several,
- * resuming after the last event it saw. A 4xx answer ends the wait at once. So does the
- * {@linkplain Builder#timeout timeout}, counted from the start of the wait.
+ * Server-Sent Events answer, over one plain HTTP/1.1 connection (no {@code HttpClient} to start: a
+ * schema that is ready costs a few milliseconds). If the stream breaks off, stays silent longer than
+ * the {@linkplain Builder#idleTimeout idle timeout}, or the orchestrator cannot be reached or answers
+ * 5xx, it reconnects after a short backoff (100 ms doubling to 2 s), to the next URL when there are
+ * several, resuming after the last event it saw. A {@code 503 database_unavailable} is waited out the
+ * same way: the orchestrator answered, so at the timeout the wait ends with {@link
+ * WaitTimeoutException} naming the database, not {@link OrchestratorUnreachableException}. A {@code
+ * 409 version_skew} (the replica's migrations end before the required version) is final only after
+ * {@value #VERSION_SKEW_WAIT_SECONDS} s of such answers from every URL, since a roll-out of the
+ * orchestrator may be under way. Any other 4xx answer ends the wait at once. So does the {@linkplain
+ * Builder#timeout timeout}, counted from the start of the wait.
+ *
+ * <p><b>Delegated runs.</b> Where the orchestrator lets the services migrate a schema with their own
+ * tool, a client with a {@linkplain Builder#migrator migrator} may be elected to run it; see {@link
+ * Migrator}.
  *
  * <p><b>Sharing.</b> A client is immutable and thread-safe: build one and share it. Each call to
- * {@link #awaitReady()} or {@link #readyAsync()} is a separate arrival. Clients made with {@link
- * #newBuilder()} share their origin's connections and threads. Nothing needs closing: the client's
- * threads are daemons named {@code muster-client-*}; its I/O threads end a second after the last
- * wait, and the HTTP client's selector thread when the client is garbage collected.
+ * {@link #awaitReady()} or {@link #readyAsync()} is a separate arrival. Nothing needs closing: the
+ * client's threads are daemons named {@code muster-client-*}, one reading each open connection and one
+ * running an elected migrator, and they end with their wait.
  *
  * <p><b>Exit codes.</b> Every failure is a {@link MusterException} whose {@link
  * MusterException#exitCode() exitCode()} follows the Muster contract:
@@ -93,8 +101,9 @@ public final class MusterClient {
   public static final String DEFAULT_SCHEMA = "public";
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(600);
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
-
-  private static final AtomicInteger IO_THREAD_NUMBERS = new AtomicInteger();
+  static final long VERSION_SKEW_WAIT_SECONDS = 30;
+  /** How long {@code 409 version_skew} answers (and failures) may last before the wait takes them as final. */
+  public static final Duration VERSION_SKEW_WAIT = Duration.ofSeconds(VERSION_SKEW_WAIT_SECONDS);
 
   private final List<URI> urls;
   private final String service;
@@ -104,8 +113,10 @@ public final class MusterClient {
   private final Duration timeout;
   private final Duration idleTimeout;
   private final String token;
+  private final String deploy;
   private final Consumer<MusterEvent> listener;
-  private final HttpClient http;
+  private final Migrator migrator;
+  private final WaitClock clock;
 
   private MusterClient(Builder builder) {
     this.urls = builder.urls;
@@ -116,8 +127,10 @@ public final class MusterClient {
     this.timeout = builder.timeout;
     this.idleTimeout = builder.idleTimeout;
     this.token = builder.token;
+    this.deploy = builder.deploy;
     this.listener = builder.listener;
-    this.http = builder.http != null ? builder.http : newHttpClient();
+    this.migrator = builder.migrator;
+    this.clock = builder.clock;
   }
 
   /** A builder with the defaults: {@value #DEFAULT_URL}, schema {@value #DEFAULT_SCHEMA}, 600 s. */
@@ -189,9 +202,17 @@ public final class MusterClient {
     return schema;
   }
 
-  /** The lowest schema version the service accepts; {@code null} for the latest the orchestrator has. */
+  /**
+   * The lowest schema version the service accepts (or, for a delegated schema, the version it
+   * requires); {@code null} for the latest the orchestrator has.
+   */
   public String requiredVersion() {
     return requiredVersion;
+  }
+
+  /** The deploy this start belongs to, for delegated schemas; {@code null} if none. */
+  public String deploy() {
+    return deploy;
   }
 
   /** How long a wait may take in all, reconnects included. */
@@ -212,27 +233,21 @@ public final class MusterClient {
     return listener;
   }
 
-  HttpClient http() {
-    return http;
+  Migrator migrator() {
+    return migrator;
+  }
+
+  WaitClock clock() {
+    return clock;
   }
 
   @Override
   public String toString() {
     return "MusterClient{service=" + service + ", instance=" + instance + ", schema=" + schema
-        + ", requiredVersion=" + (requiredVersion == null ? "latest" : requiredVersion) + ", urls=" + urls
+        + ", requiredVersion=" + (requiredVersion == null ? "latest" : requiredVersion)
+        + (deploy == null ? "" : ", deploy=" + deploy) + ", urls=" + urls
         + ", timeout=" + timeout + ", idleTimeout=" + idleTimeout + ", token=" + (token == null ? "none" : "***")
-        + "}";
-  }
-
-  /** HTTP/1.1: one plain connection per stream, nothing multiplexed that a stalled stream could hold up. */
-  private static HttpClient newHttpClient() {
-    ThreadPoolExecutor io = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 1, TimeUnit.SECONDS,
-        new SynchronousQueue<>(), task -> {
-          Thread thread = new Thread(task, "muster-client-io-" + IO_THREAD_NUMBERS.incrementAndGet());
-          thread.setDaemon(true);
-          return thread;
-        });
-    return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(io).build();
+        + (migrator == null ? "" : ", canMigrate") + "}";
   }
 
   /** Host name and process id, such as {@code web-5d9f-1234}: unique per process, readable in logs. */
@@ -245,8 +260,18 @@ public final class MusterClient {
         host = "localhost";
       }
     }
+    return defaultInstance(host, ProcessHandle.current().pid());
+  }
+
+  /** Fits the orchestrator's rule: at most 128 characters, starting with a letter or digit. */
+  static String defaultInstance(String host, long pid) {
+    String suffix = "-" + pid;
     String safeHost = host.replaceAll("[^A-Za-z0-9_.:-]", "-");
-    return safeHost.substring(0, Math.min(safeHost.length(), 200)) + "-" + ProcessHandle.current().pid();
+    if (safeHost.isEmpty() || !Character.isLetterOrDigit(safeHost.charAt(0))) {
+      safeHost = "i" + safeHost;
+    }
+    int room = ArrivalFields.MAX_INSTANCE_LENGTH - suffix.length();
+    return safeHost.substring(0, Math.min(safeHost.length(), room)) + suffix;
   }
 
   /**
@@ -255,10 +280,6 @@ public final class MusterClient {
    * NullPointerException} except where a setter says it means "none". Not thread-safe.
    */
   public static final class Builder {
-    private static final Predicate<String> SERVICE = Pattern.compile("[A-Za-z0-9_.-]{1,63}").asMatchPredicate();
-    private static final Predicate<String> INSTANCE = Pattern.compile("[A-Za-z0-9_.:-]{1,255}").asMatchPredicate();
-    private static final Predicate<String> SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,62}").asMatchPredicate();
-    private static final Predicate<String> TOKEN = Pattern.compile("[\\x21-\\x7E]+").asMatchPredicate();
     private static final Duration MIN_TIMEOUT = Duration.ofSeconds(1);
     private static final Duration MAX_TIMEOUT = Duration.ofHours(24);
     private static final Duration MIN_IDLE_TIMEOUT = Duration.ofMillis(100);
@@ -272,8 +293,10 @@ public final class MusterClient {
     private Duration timeout = DEFAULT_TIMEOUT;
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
     private String token;
+    private String deploy;
     private Consumer<MusterEvent> listener;
-    private HttpClient http; // the origin client's, so derived clients share connections and threads
+    private Migrator migrator;
+    private WaitClock clock = WaitClock.SYSTEM;
 
     private Builder() {}
 
@@ -286,8 +309,10 @@ public final class MusterClient {
       this.timeout = client.timeout;
       this.idleTimeout = client.idleTimeout;
       this.token = client.token;
+      this.deploy = client.deploy;
       this.listener = client.listener;
-      this.http = client.http;
+      this.migrator = client.migrator;
+      this.clock = client.clock;
     }
 
     /**
@@ -336,44 +361,80 @@ public final class MusterClient {
      * The service's name, such as {@code app}. Required.
      *
      * @throws IllegalArgumentException unless 1 to 63 characters of {@code A-Z a-z 0-9 _ . -}
+     *     starting with a letter or digit, as the orchestrator requires
      */
     public Builder service(String service) {
-      this.service = require(SERVICE, "service", service,
-          "1 to 63 characters of A-Z, a-z, 0-9, '_', '.' and '-'");
+      this.service = checked(service, ArrivalFields.service(notNull(service, "service")));
       return this;
     }
 
     /**
-     * This instance's id, unique among the service's instances. Default: host name and process id.
+     * This instance's id, unique among the service's instances. Default: host name and process id,
+     * cut to fit.
      *
-     * @throws IllegalArgumentException unless 1 to 255 characters of {@code A-Z a-z 0-9 _ . : -}
+     * @throws IllegalArgumentException unless 1 to 128 characters of {@code A-Z a-z 0-9 _ . : -}
+     *     starting with a letter or digit
      */
     public Builder instance(String instance) {
-      this.instance = require(INSTANCE, "instance", instance,
-          "1 to 255 characters of A-Z, a-z, 0-9, '_', '.', ':' and '-'");
+      this.instance = checked(instance, ArrivalFields.instance(notNull(instance, "instance")));
       return this;
     }
 
     /**
      * The schema the service needs. Default {@value MusterClient#DEFAULT_SCHEMA}.
      *
-     * @throws IllegalArgumentException unless a lower-case identifier of at most 63 characters
+     * @throws IllegalArgumentException unless a lower-case identifier {@code [a-z_][a-z0-9_]*} of at
+     *     most 63 bytes
      */
     public Builder schema(String schema) {
-      this.schema = require(SCHEMA, "schema", schema,
-          "a lower-case identifier [a-z_][a-z0-9_]* of at most 63 characters");
+      this.schema = checked(schema, ArrivalFields.schema(notNull(schema, "schema")));
       return this;
     }
 
     /**
-     * The lowest schema version the service accepts, such as {@code 4} or {@code 1.2}; {@code null}
-     * (the default) for the latest version the orchestrator has.
+     * The lowest schema version the service accepts, such as {@code 4} or {@code 1.2}; for a schema
+     * the orchestrator delegates to the services' own tool, the version the code expects, such as an
+     * Alembic revision {@code 3f2a1b9c0d1e} (compared for equality). {@code null} (the default) for
+     * the latest version the orchestrator has. The SDK cannot know how the schema is migrated, so it
+     * accepts both forms; the orchestrator refuses the second on a Flyway schema ({@link
+     * ArrivalRejectedException}, 400).
      *
-     * @throws IllegalArgumentException unless numbers separated by {@code .} or {@code _}
+     * @throws IllegalArgumentException unless a Flyway version (digits separated by {@code .} or
+     *     {@code _}) or 1 to 128 characters of {@code A-Z a-z 0-9 _ . : + -} starting with a letter
+     *     or digit
      */
     public Builder requiredVersion(String requiredVersion) {
-      this.requiredVersion = requiredVersion == null ? null : require(Versions::isValid, "requiredVersion",
-          requiredVersion, "numbers separated by '.' or '_', such as 4 or 1.2");
+      this.requiredVersion = requiredVersion == null ? null
+          : checked(requiredVersion, ArrivalFields.requiredVersion(notNull(requiredVersion, "requiredVersion")));
+      return this;
+    }
+
+    /**
+     * The deploy this start belongs to, such as a release id; {@code null} (the default) for none. A
+     * delegated schema with no required version is migrated once per deploy: by the first instance
+     * elected in a deploy whose id the schema's last run did not have.
+     *
+     * @throws IllegalArgumentException unless 1 to 128 characters of {@code A-Z a-z 0-9 _ . : -}
+     *     starting with a letter or digit
+     */
+    public Builder deploy(String deploy) {
+      this.deploy = deploy == null ? null : checked(deploy, ArrivalFields.deploy(notNull(deploy, "deploy")));
+      return this;
+    }
+
+    /**
+     * Runs the schema's migrations if the orchestrator elects this instance for a delegated run; the
+     * arrival then says {@code "canMigrate": true}. {@code null} (the default) for none: the instance
+     * only waits. See {@link Migrator}.
+     */
+    public Builder migrator(Migrator migrator) {
+      this.migrator = migrator;
+      return this;
+    }
+
+    /** Tests only: the time deadlines and pauses are measured on. */
+    Builder clock(WaitClock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock must not be null");
       return this;
     }
 
@@ -406,7 +467,7 @@ public final class MusterClient {
      * @throws IllegalArgumentException unless visible ASCII characters without spaces
      */
     public Builder token(String token) {
-      if (token != null && !TOKEN.test(token)) {
+      if (token != null && !isVisibleAscii(token)) {
         // The token itself stays out of the message: it is a secret.
         throw new IllegalArgumentException("token must be visible ASCII characters without spaces");
       }
@@ -427,21 +488,38 @@ public final class MusterClient {
     /**
      * Applies the {@code MUSTER_*} variables that are set and not blank: {@code MUSTER_URL},
      * {@code MUSTER_SERVICE}, {@code MUSTER_INSTANCE}, {@code MUSTER_SCHEMA}, {@code
-     * MUSTER_REQUIRED_VERSION}, {@code MUSTER_TIMEOUT} (whole seconds) and {@code MUSTER_TOKEN}.
-     * Setters called afterwards override them.
+     * MUSTER_REQUIRED_VERSION}, {@code MUSTER_DEPLOY}, {@code MUSTER_TIMEOUT} (whole seconds), and
+     * {@code MUSTER_TOKEN} or {@code MUSTER_TOKEN_FILE} (a file holding the token, such as a mounted
+     * secret; one trailing line break is dropped). Setters called afterwards override them.
      *
-     * @throws IllegalArgumentException if a variable has an invalid value; the message names the
-     *     variable and the rule it breaks
+     * @throws IllegalArgumentException if a variable has an invalid value, or both token variables are
+     *     set; the message names the variable and the rule it breaks
+     * @throws UncheckedIOException if {@code MUSTER_TOKEN_FILE} cannot be read
      */
     public Builder environment(Map<String, String> environment) {
       Objects.requireNonNull(environment, "environment must not be null");
-      apply(environment, "MUSTER_URL", this::url);
-      apply(environment, "MUSTER_SERVICE", this::service);
-      apply(environment, "MUSTER_INSTANCE", this::instance);
-      apply(environment, "MUSTER_SCHEMA", this::schema);
-      apply(environment, "MUSTER_REQUIRED_VERSION", this::requiredVersion);
-      apply(environment, "MUSTER_TIMEOUT", seconds -> timeout(Duration.ofSeconds(parseSeconds(seconds))));
-      apply(environment, "MUSTER_TOKEN", this::token);
+      boolean tokenSet = isSet(environment, "MUSTER_TOKEN");
+      if (tokenSet && isSet(environment, "MUSTER_TOKEN_FILE")) {
+        throw new IllegalArgumentException("MUSTER_TOKEN and MUSTER_TOKEN_FILE are both set: set one");
+      }
+      // Plain statements, not a table of lambdas: the first lambda of a JVM costs its start-up milliseconds.
+      String variable = null;
+      try {
+        String value;
+        if ((value = value(environment, variable = "MUSTER_URL")) != null) url(value);
+        if ((value = value(environment, variable = "MUSTER_SERVICE")) != null) service(value);
+        if ((value = value(environment, variable = "MUSTER_INSTANCE")) != null) instance(value);
+        if ((value = value(environment, variable = "MUSTER_SCHEMA")) != null) schema(value);
+        if ((value = value(environment, variable = "MUSTER_REQUIRED_VERSION")) != null) requiredVersion(value);
+        if ((value = value(environment, variable = "MUSTER_DEPLOY")) != null) deploy(value);
+        if ((value = value(environment, variable = "MUSTER_TIMEOUT")) != null) {
+          timeout(Duration.ofSeconds(parseSeconds(value)));
+        }
+        if ((value = value(environment, variable = "MUSTER_TOKEN")) != null) token(value);
+        if ((value = value(environment, variable = "MUSTER_TOKEN_FILE")) != null) token(readToken(value));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(variable + ": " + e.getMessage(), e);
+      }
       return this;
     }
 
@@ -457,16 +535,36 @@ public final class MusterClient {
       return new MusterClient(this);
     }
 
-    private static void apply(Map<String, String> environment, String variable, Consumer<String> setter) {
+    private static boolean isVisibleAscii(String text) {
+      if (text.isEmpty()) {
+        return false;
+      }
+      for (int i = 0; i < text.length(); i++) {
+        if (text.charAt(i) < 0x21 || text.charAt(i) > 0x7E) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private static boolean isSet(Map<String, String> environment, String variable) {
       String value = environment.get(variable);
-      if (value == null || value.isBlank()) {
-        return;
-      }
+      return value != null && !value.isBlank();
+    }
+
+    private static String readToken(String file) {
       try {
-        setter.accept(value.trim());
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(variable + ": " + e.getMessage(), e);
+        String token = Files.readString(Path.of(file), StandardCharsets.UTF_8);
+        return token.endsWith("\r\n") ? token.substring(0, token.length() - 2)
+            : token.endsWith("\n") ? token.substring(0, token.length() - 1) : token;
+      } catch (IOException e) {
+        throw new UncheckedIOException("MUSTER_TOKEN_FILE: cannot read " + file + ": " + e.getMessage(), e);
       }
+    }
+
+    /** The variable's value, trimmed; {@code null} when it is not set or blank. */
+    private static String value(Map<String, String> environment, String variable) {
+      return isSet(environment, variable) ? environment.get(variable).trim() : null;
     }
 
     private static long parseSeconds(String seconds) {
@@ -477,10 +575,14 @@ public final class MusterClient {
       }
     }
 
-    private static String require(Predicate<String> rule, String setting, String value, String ruleInWords) {
-      Objects.requireNonNull(value, setting + " must not be null");
-      if (!rule.test(value)) {
-        throw new IllegalArgumentException(setting + " must be " + ruleInWords + ", was '" + value + "'");
+    private static String notNull(String value, String setting) {
+      return Objects.requireNonNull(value, setting + " must not be null");
+    }
+
+    /** {@code problem}: why the orchestrator would refuse the value, in its words, or {@code null}. */
+    private static String checked(String value, String problem) {
+      if (problem != null) {
+        throw new IllegalArgumentException(problem + ", was '" + value + "'");
       }
       return value;
     }

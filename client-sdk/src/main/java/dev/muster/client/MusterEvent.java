@@ -13,7 +13,8 @@ import java.util.Map;
 public final class MusterEvent {
   private final long id;
   private final String type;
-  private final Instant at;
+  private final String atText;
+  private Instant at; // parsed when asked for: java.time's parser costs a cold JVM tens of milliseconds
   private final String schema;
   private final String service;
   private final String instance;
@@ -23,12 +24,18 @@ public final class MusterEvent {
   private final String orchestrator;
   private final String errorSqlState;
   private final String errorMessage;
+  private final Integer errorExitCode;
+  private final String errorOutput;
+  private final Long run;
+  private final Long leaseSeconds;
+  private final String requiredVersion;
+  private final String reason;
   private final String data;
 
   private MusterEvent(long id, String type, Map<String, Object> fields, String data) {
     this.id = id;
     this.type = type;
-    this.at = instant(fields.get("at"));
+    this.atText = Json.text(fields.get("at"));
     this.schema = Json.text(fields.get("schema"));
     this.service = Json.text(fields.get("service"));
     this.instance = Json.text(fields.get("instance"));
@@ -39,13 +46,21 @@ public final class MusterEvent {
     Map<?, ?> error = fields.get("error") instanceof Map<?, ?> m ? m : Map.of();
     this.errorSqlState = Json.text(error.get("sqlState"));
     this.errorMessage = Json.text(error.get("message"));
+    this.errorExitCode = error.get("exitCode") instanceof Long n ? Integer.valueOf(n.intValue()) : null;
+    this.errorOutput = Json.text(error.get("output"));
+    this.run = fields.get("run") instanceof Long n ? n : null;
+    this.leaseSeconds = fields.get("leaseSeconds") instanceof Long n ? n : null;
+    this.requiredVersion = Json.text(fields.get("requiredVersion"));
+    this.reason = Json.text(fields.get("reason"));
     this.data = data;
   }
 
   /**
    * Reads an event from its SSE fields. The SSE {@code event:} is the type and {@code id:} the
    * sequence number; the JSON data's {@code type} and {@code seq} stand in when they are missing.
-   * Data that is not a JSON object still makes an event, with only its type and id.
+   * An event whose data says {@code "seq": null} is not in the log yet (the orchestrator sent it while
+   * its database was unavailable): its id is {@code -1}, whatever id the stream carried over. Data that
+   * is not a JSON object still makes an event, with only its type and id.
    */
   static MusterEvent parse(String sseId, String sseType, String data) {
     Map<String, Object> fields;
@@ -55,7 +70,8 @@ public final class MusterEvent {
       fields = Map.of();
     }
     String type = "message".equals(sseType) && fields.get("type") instanceof String t ? t : sseType;
-    long id = sequenceNumber(sseId, fields.get("seq"));
+    boolean unlogged = fields.containsKey("seq") && fields.get("seq") == null;
+    long id = unlogged ? -1 : sequenceNumber(sseId, fields.get("seq"));
     return new MusterEvent(id, type, fields, data);
   }
 
@@ -64,13 +80,19 @@ public final class MusterEvent {
     return id;
   }
 
-  /** What happened: {@code service.starting}, {@code migration.applied}, {@code schema.ready}, ... */
+  /**
+   * What happened: {@code service.starting}, {@code migration.applied}, {@code schema.ready}, {@code
+   * migrator.elected}, ...
+   */
   public String type() {
     return type;
   }
 
   /** When it happened, as the orchestrator recorded it. */
   public Instant at() {
+    if (at == null && atText != null) {
+      at = instant(atText);
+    }
     return at;
   }
 
@@ -119,6 +141,39 @@ public final class MusterEvent {
     return errorMessage;
   }
 
+  /**
+   * The exit code of the migration command, on a {@code schema.failed} of a delegated run; {@code
+   * null} otherwise.
+   */
+  public Integer errorExitCode() {
+    return errorExitCode;
+  }
+
+  /** The last lines of the migration command's output, on a {@code schema.failed} of a delegated run. */
+  public String errorOutput() {
+    return errorOutput;
+  }
+
+  /** The delegated run's id, on {@code migrator.elected} and {@code migrator.lost}. */
+  public Long run() {
+    return run;
+  }
+
+  /** How long the elected migrator's lease lasts without a heartbeat, on {@code migrator.elected}. */
+  public Long leaseSeconds() {
+    return leaseSeconds;
+  }
+
+  /** The version an arrival requires, on {@code service.starting}, {@code service.gave_up} and elections. */
+  public String requiredVersion() {
+    return requiredVersion;
+  }
+
+  /** Why a migrator lost its lease, on {@code migrator.lost}: {@code lease_expired}, {@code stream_closed}, ... */
+  public String reason() {
+    return reason;
+  }
+
   /** The event's JSON data, as sent. */
   public String data() {
     return data;
@@ -140,8 +195,8 @@ public final class MusterEvent {
     if (errorSqlState != null) {
       summary.append(" SQLSTATE ").append(errorSqlState);
     }
-    if (at != null) {
-      summary.append(" at ").append(at);
+    if (atText != null) {
+      summary.append(" at ").append(atText);
     }
     return summary.toString();
   }

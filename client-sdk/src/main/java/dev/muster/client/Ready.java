@@ -9,12 +9,14 @@ public final class Ready {
   private final String version;
   private final Duration waited;
   private final URI orchestrator;
+  private final boolean migrated;
 
-  Ready(String schema, String version, Duration waited, URI orchestrator) {
+  Ready(String schema, String version, Duration waited, URI orchestrator, boolean migrated) {
     this.schema = schema;
     this.version = version;
     this.waited = waited;
     this.orchestrator = orchestrator;
+    this.migrated = migrated;
   }
 
   /** The schema that is ready, such as {@code public}. */
@@ -37,9 +39,17 @@ public final class Ready {
     return orchestrator;
   }
 
+  /**
+   * Whether this instance was the schema's elected migrator and its {@linkplain
+   * MusterClient.Builder#migrator migrator} brought the schema to this version.
+   */
+  public boolean migrated() {
+    return migrated;
+  }
+
   @Override
   public String toString() {
     return "schema " + schema + (version == null ? "" : " at V" + version) + " ready after "
-        + Durations.format(waited) + " (from " + orchestrator + ")";
+        + Durations.format(waited) + (migrated ? ", migrated by this instance" : "") + " (from " + orchestrator + ")";
   }
 }

@@ -77,9 +77,10 @@ class AwaitReadyTest {
   @Test
   void anotherInstancesReleaseIsOnlyProgress() throws Exception {
     String othersRelease = event(2, "service.released", "'service':'app','instance':'app-0000','version':'4'");
-    try (var orchestrator = ScriptedOrchestrator.start(eventsThenHeartbeats(STARTING, othersRelease))) {
+    ManualClock clock = ManualClock.instant();
+    try (var orchestrator = ScriptedOrchestrator.start(eventsThenHeartbeats(STARTING, othersRelease)).driving(clock)) {
       var failure = assertThrows(WaitTimeoutException.class,
-          () -> client(orchestrator.url()).timeout(Duration.ofSeconds(2)).build().awaitReady());
+          () -> client(orchestrator.url()).clock(clock).build().awaitReady());
 
       assertEquals("app-0000", failure.lastEvent().instance());
     }
@@ -128,18 +129,45 @@ class AwaitReadyTest {
   }
 
   @Test
-  void versionSkewIsRejectedAtOnceWithTheServersMessage() throws Exception {
+  void versionSkewFromEveryReplicaIsFinalAfterTheRollOutWait() throws Exception {
     String message = "app requires public ≥ 7; the orchestrator's migrations end at 5";
-    try (var orchestrator = ScriptedOrchestrator.start(
-        answer(409, "{\"error\":\"version_skew\",\"message\":\"" + message + "\"}"))) {
-      var failure = assertThrows(ArrivalRejectedException.class,
-          () -> client(orchestrator.url()).requiredVersion("7").build().awaitReady());
+    String skew = "{\"error\":\"version_skew\",\"message\":\"" + message + "\"}";
+    ManualClock clock = ManualClock.instant();
+    try (var first = ScriptedOrchestrator.start(answer(409, skew)); var second = ScriptedOrchestrator.start(answer(409, skew))) {
+      var failure = assertThrows(ArrivalRejectedException.class, () -> client(first.url(), second.url())
+          .requiredVersion("7").timeout(Duration.ofMinutes(10)).clock(clock).build().awaitReady());
 
       assertEquals(409, failure.status());
       assertEquals("version_skew", failure.code());
       assertEquals(2, failure.exitCode());
       assertTrue(failure.getMessage().startsWith(message), failure.getMessage());
-      assertEquals(1, orchestrator.arrivals().size(), "no retry");
+      assertTrue(first.arrivals().size() > 1 && second.arrivals().size() > 1, "both replicas were asked again");
+      long waitedNanos = clock.nanoTime() - 1_000_000_000L;
+      assertTrue(waitedNanos >= MusterClient.VERSION_SKEW_WAIT.toNanos(), "gave up after " + waitedNanos + " ns");
+      assertTrue(waitedNanos < MusterClient.VERSION_SKEW_WAIT.toNanos() + Duration.ofSeconds(3).toNanos(),
+          "not long after the roll-out wait: " + waitedNanos + " ns");
+    }
+  }
+
+  @Test
+  void versionSkewFromOneReplicaTriesTheOthers() throws Exception {
+    String skew = "{\"error\":\"version_skew\",\"message\":\"app requires public ≥ 4; the orchestrator's migrations end at 3\"}";
+    try (var old = ScriptedOrchestrator.start(answer(409, skew)); var upgraded = ScriptedOrchestrator.start(events(READY))) {
+      Ready ready = client(old.url(), upgraded.url()).clock(ManualClock.instant()).build().awaitReady();
+
+      assertEquals(upgraded.url(), ready.orchestrator());
+      assertEquals(1, old.arrivals().size());
+    }
+  }
+
+  @Test
+  void versionSkewDuringARollOutEndsWhenTheReplicaIsUpgraded() throws Exception {
+    String skew = "{\"error\":\"version_skew\",\"message\":\"app requires public ≥ 4; the orchestrator's migrations end at 3\"}";
+    try (var replica = ScriptedOrchestrator.start(answer(409, skew), answer(409, skew), events(READY))) {
+      Ready ready = client(replica.url()).clock(ManualClock.instant()).build().awaitReady();
+
+      assertEquals("4", ready.version());
+      assertEquals(3, replica.arrivals().size());
     }
   }
 
@@ -199,38 +227,66 @@ class AwaitReadyTest {
   void nothingListeningIsUnreachableAfterTheTimeout() throws Exception {
     URI first = closedPort();
     URI second = closedPort();
+    ManualClock clock = ManualClock.instant();
 
     var failure = assertThrows(OrchestratorUnreachableException.class,
-        // Long enough for both refusals to be seen even on a loaded machine's cold JVM (1 s was not, once).
-        () -> client(first, second).timeout(Duration.ofSeconds(3)).build().awaitReady());
+        () -> client(first, second).clock(clock).build().awaitReady());
 
     assertEquals(5, failure.exitCode());
     assertTrue(failure.getMessage().contains(first.toString()), failure.getMessage());
     assertTrue(failure.getMessage().contains(second.toString()), failure.getMessage());
     assertTrue(failure.getMessage().contains("ConnectException"), failure.getMessage());
+    assertTrue(clock.pauses() > 2, "backed off between attempts: " + clock.pauses());
   }
 
   @Test
-  void onlyServerErrorsIsUnreachable() throws Exception {
-    try (var orchestrator = ScriptedOrchestrator.start(
-        answer(503, "{\"error\":\"unavailable\",\"message\":\"database unreachable\"}"))) {
+  void onlyAProxysErrorsIsUnreachable() throws Exception {
+    try (var proxy = ScriptedOrchestrator.start(answer(502, "<html><body>Bad Gateway</body></html>"))) {
       var failure = assertThrows(OrchestratorUnreachableException.class,
-          () -> client(orchestrator.url()).timeout(Duration.ofSeconds(2)).build().awaitReady());
+          () -> client(proxy.url()).clock(ManualClock.instant()).build().awaitReady());
 
-      assertTrue(failure.getMessage().contains("HTTP 503 unavailable: database unreachable"), failure.getMessage());
+      assertTrue(failure.getMessage().contains("HTTP 502: <html><body>Bad Gateway</body></html>"), failure.getMessage());
+    }
+  }
+
+  @Test
+  void databaseUnavailableIsWaitedOutThenATimeoutNamingTheDatabase() throws Exception {
+    try (var orchestrator = ScriptedOrchestrator.start(answer(503,
+        "{\"error\":\"database_unavailable\",\"message\":\"the orchestrator cannot reach its database; try again\"}"))) {
+      ManualClock clock = ManualClock.instant();
+
+      var failure = assertThrows(WaitTimeoutException.class,
+          () -> client(orchestrator.url()).clock(clock).build().awaitReady());
+
+      assertEquals(4, failure.exitCode());
+      assertTrue(failure.getMessage().startsWith("app gave up waiting for schema public ≥ 4 after 5 s: "
+          + "the orchestrator's database is unavailable (HTTP 503 database_unavailable from " + orchestrator.url() + ")"),
+          failure.getMessage());
+      assertTrue(orchestrator.arrivals().size() > 2, "kept asking: " + orchestrator.arrivals().size());
+    }
+  }
+
+  @Test
+  void databaseUnavailableThenReadyIsReady() throws Exception {
+    try (var orchestrator = ScriptedOrchestrator.start(
+        answer(503, "{\"error\":\"database_unavailable\",\"message\":\"try again\"}"), events(STARTING, READY))) {
+      Ready ready = client(orchestrator.url()).clock(ManualClock.instant()).build().awaitReady();
+
+      assertEquals("4", ready.version());
     }
   }
 
   @Test
   void heartbeatsWithoutAnEndTimeOutNamingTheLastEvent() throws Exception {
-    try (var orchestrator = ScriptedOrchestrator.start(eventsThenHeartbeats(STARTING, MIGRATING))) {
+    ManualClock clock = ManualClock.instant();
+    try (var orchestrator = ScriptedOrchestrator.start(eventsThenHeartbeats(STARTING, MIGRATING)).driving(clock)) {
       var failure = assertThrows(WaitTimeoutException.class,
-          () -> client(orchestrator.url()).timeout(Duration.ofSeconds(2)).build().awaitReady());
+          () -> client(orchestrator.url()).clock(clock).build().awaitReady());
 
       assertEquals(4, failure.exitCode());
       assertEquals("migration.started", failure.lastEvent().type());
       String message = failure.getMessage();
-      assertTrue(message.startsWith("app gave up waiting for schema public ≥ 4 after "), message);
+      assertTrue(message.startsWith("app gave up waiting for schema public ≥ 4 after 5 s"), message);
       assertTrue(message.contains("last event: migration.started V3 'add orders' at 2026-11-21T10:15:02Z, from "
           + orchestrator.url()), message);
       assertEquals(1, orchestrator.arrivals().size(), "heartbeats keep the stream alive");
@@ -260,6 +316,30 @@ class AwaitReadyTest {
   }
 
   @Test
+  void aGaveUpWithoutAnIdIsATimeoutWhileTheDatabaseIsDown() throws Exception {
+    String gaveUp = "event: service.gave_up\ndata: {\"seq\":null,\"type\":\"service.gave_up\",\"schema\":\"public\","
+        + "\"service\":\"app\",\"instance\":\"app-7f3c\"}\n\n";
+    try (var orchestrator = ScriptedOrchestrator.start(events(STARTING, MIGRATING, gaveUp))) {
+      var failure = assertThrows(WaitTimeoutException.class, () -> client(orchestrator.url()).build().awaitReady());
+
+      assertEquals(4, failure.exitCode());
+      assertTrue(failure.getMessage().contains("the orchestrator's database is unavailable"), failure.getMessage());
+      assertEquals(1, orchestrator.arrivals().size());
+    }
+  }
+
+  @Test
+  void anOpaqueRequiredVersionIsMatchedForEquality() throws Exception {
+    String readyAtOther = event(2, "schema.ready", "'version':'9e8d7c6b5a4f'");
+    String readyAtOurs = event(3, "schema.ready", "'version':'3f2a1b9c0d1e'");
+    try (var orchestrator = ScriptedOrchestrator.start(events(STARTING, readyAtOther, readyAtOurs))) {
+      Ready ready = client(orchestrator.url()).requiredVersion("3f2a1b9c0d1e").build().awaitReady();
+
+      assertEquals("3f2a1b9c0d1e", ready.version());
+    }
+  }
+
+  @Test
   void arrivalIsPostedAsTheProtocolSays() throws Exception {
     try (var orchestrator = ScriptedOrchestrator.start(events(READY))) {
       client(orchestrator.url()).token("s3cret").timeout(Duration.ofSeconds(600)).build().awaitReady();
@@ -270,6 +350,7 @@ class AwaitReadyTest {
       assertEquals("application/json", arrival.header("Content-Type"));
       assertEquals("text/event-stream", arrival.header("Accept"));
       assertEquals("Bearer s3cret", arrival.header("Authorization"));
+      assertNull(arrival.header("Last-Event-ID"));
       Map<String, Object> body = arrival.json();
       assertEquals(List.of("service", "instance", "schema", "requiredVersion", "timeoutSeconds"),
           List.copyOf(body.keySet()));
@@ -279,6 +360,17 @@ class AwaitReadyTest {
       assertEquals("4", body.get("requiredVersion"));
       long timeoutSeconds = (Long) body.get("timeoutSeconds");
       assertTrue(timeoutSeconds > 590 && timeoutSeconds <= 600, "seconds left: " + timeoutSeconds);
+    }
+  }
+
+  @Test
+  void aMigratorAndADeployAreAnnounced() throws Exception {
+    try (var orchestrator = ScriptedOrchestrator.start(events(READY))) {
+      client(orchestrator.url()).deploy("release-42").migrator(run -> "4").build().awaitReady();
+
+      Map<String, Object> body = orchestrator.arrivals().get(0).json();
+      assertEquals("release-42", body.get("deploy"));
+      assertEquals(Boolean.TRUE, body.get("canMigrate"));
     }
   }
 

@@ -55,7 +55,8 @@ class CancellationTest {
 
   @Test
   void interruptDuringReconnectBackoffEndsAwaitReady() throws Exception {
-    MusterClient client = AwaitReadyTest.client(closedPort()).timeout(Duration.ofMinutes(1)).build();
+    ManualClock clock = ManualClock.pausesUntilInterrupted();
+    MusterClient client = AwaitReadyTest.client(closedPort()).timeout(Duration.ofMinutes(1)).clock(clock).build();
     AtomicReference<Throwable> outcome = new AtomicReference<>();
     Thread waiter = new Thread(() -> {
       try {
@@ -65,7 +66,7 @@ class CancellationTest {
       }
     }, "test-waiter");
     waiter.start();
-    Thread.sleep(300); // a few refused connections and backoff pauses
+    assertTrue(clock.awaitFirstPause(Duration.ofSeconds(5)), "the refused connection led to a backoff pause");
 
     waiter.interrupt();
 

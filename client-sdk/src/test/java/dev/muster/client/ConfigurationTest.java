@@ -3,15 +3,18 @@ package dev.muster.client;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ConfigurationTest {
   private static final Map<String, String> ENVIRONMENT = Map.of(
@@ -22,6 +25,7 @@ class ConfigurationTest {
       "MUSTER_REQUIRED_VERSION", "1.2",
       "MUSTER_TIMEOUT", "90",
       "MUSTER_TOKEN", "s3cret",
+      "MUSTER_DEPLOY", "release-42",
       "MUSTER_DATABASE_URL", "postgresql://ignored");
 
   @Test
@@ -35,6 +39,35 @@ class ConfigurationTest {
     assertEquals("1.2", client.requiredVersion());
     assertEquals(Duration.ofSeconds(90), client.timeout());
     assertEquals("s3cret", client.token());
+    assertEquals("release-42", client.deploy());
+  }
+
+  @Test
+  void theTokenCanComeFromAFile(@TempDir Path dir) throws Exception {
+    Path secret = Files.writeString(dir.resolve("token"), "s3cret-from-a-file\n");
+
+    MusterClient client = MusterClient.builder()
+        .environment(Map.of("MUSTER_SERVICE", "app", "MUSTER_TOKEN_FILE", secret.toString())).build();
+
+    assertEquals("s3cret-from-a-file", client.token());
+    assertEquals("MUSTER_TOKEN and MUSTER_TOKEN_FILE are both set: set one", assertThrows(IllegalArgumentException.class,
+        () -> MusterClient.builder().environment(Map.of("MUSTER_TOKEN", "a", "MUSTER_TOKEN_FILE", secret.toString())))
+        .getMessage());
+    var unreadable = assertThrows(UncheckedIOException.class, () -> MusterClient.builder()
+        .environment(Map.of("MUSTER_TOKEN_FILE", dir.resolve("missing").toString())));
+    assertTrue(unreadable.getMessage().startsWith("MUSTER_TOKEN_FILE: cannot read "), unreadable.getMessage());
+  }
+
+  @Test
+  void theDefaultInstanceFitsTheOrchestratorsRule() {
+    assertEquals("web-5d9f-1234", MusterClient.defaultInstance("web-5d9f", 1234));
+    assertEquals("i-web-1234", MusterClient.defaultInstance("-web", 1234));
+    assertEquals("i_x-99", MusterClient.defaultInstance("_x", 99));
+    assertEquals("h-st-7", MusterClient.defaultInstance("h st", 7));
+    String longest = MusterClient.defaultInstance("h".repeat(300), 4_194_304);
+    assertEquals(128, longest.length());
+    assertTrue(longest.endsWith("-4194304"), longest);
+    MusterClient.builder().instance(longest); // accepted as the orchestrator accepts it
   }
 
   @Test
@@ -71,14 +104,15 @@ class ConfigurationTest {
   void invalidVariableIsNamedInTheMessage() {
     assertEquals("MUSTER_TIMEOUT: timeout must be whole seconds, was 'ten'", environmentFailure("MUSTER_TIMEOUT", "ten"));
     assertEquals("MUSTER_TIMEOUT: timeout must be at least 1 s, was PT0S", environmentFailure("MUSTER_TIMEOUT", "0"));
-    assertEquals("MUSTER_SCHEMA: schema must be a lower-case identifier [a-z_][a-z0-9_]* of at most 63 characters,"
+    assertEquals("MUSTER_SCHEMA: schema name must match [a-z_][a-z0-9_]* (lower-case letters, digits and underscores),"
         + " was 'Billing'", environmentFailure("MUSTER_SCHEMA", "Billing"));
-    assertEquals("MUSTER_REQUIRED_VERSION: requiredVersion must be numbers separated by '.' or '_', such as 4 or 1.2,"
-        + " was 'V4'", environmentFailure("MUSTER_REQUIRED_VERSION", "V4"));
+    assertTrue(environmentFailure("MUSTER_REQUIRED_VERSION", "_4").startsWith(
+        "MUSTER_REQUIRED_VERSION: requiredVersion must be a Flyway version"));
+    assertTrue(environmentFailure("MUSTER_DEPLOY", "-x").startsWith("MUSTER_DEPLOY: deploy must be 1-128 characters"));
     assertEquals("MUSTER_URL: url must be an absolute http:// or https:// URL without query or fragment,"
         + " was 'muster:8080'", environmentFailure("MUSTER_URL", "muster:8080"));
-    assertEquals("MUSTER_SERVICE: service must be 1 to 63 characters of A-Z, a-z, 0-9, '_', '.' and '-',"
-        + " was 'my app'", environmentFailure("MUSTER_SERVICE", "my app"));
+    assertEquals("MUSTER_SERVICE: service must be 1-63 characters of letters, digits, '_', '.', '-', starting with a"
+        + " letter or digit, was 'my app'", environmentFailure("MUSTER_SERVICE", "my app"));
   }
 
   @Test
@@ -128,7 +162,7 @@ class ConfigurationTest {
     assertEquals(original.token(), copy.token());
     assertEquals("public", changed.schema());
     assertEquals(original.instance(), changed.instance());
-    assertSame(original.http(), changed.http(), "derived clients share the HTTP client");
+    assertEquals(original.deploy(), changed.deploy());
   }
 
   @Test

@@ -26,7 +26,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A stand-in orchestrator on a loopback port. Each arrival is answered by the next script; the last
- * script answers all later ones. Every request is recorded.
+ * script answers all later ones. A delegated run's heartbeats and report ({@code /api/v1/runs/...}) are
+ * answered by the run script, 200 unless set. Every request is recorded. With a {@link ManualClock},
+ * each heartbeat comment it writes moves the clock on by a second.
  */
 final class ScriptedOrchestrator implements AutoCloseable {
   /** How the orchestrator answers one arrival. */
@@ -53,7 +55,11 @@ final class ScriptedOrchestrator implements AutoCloseable {
   private final ExecutorService handlers;
   private final BlockingQueue<Script> scripts;
   private final List<Arrival> arrivals = new CopyOnWriteArrayList<>();
+  private final List<Arrival> runCalls = new CopyOnWriteArrayList<>();
+  private final BlockingQueue<Arrival> runCallQueue = new LinkedBlockingQueue<>();
   private final CountDownLatch hangUp = new CountDownLatch(1);
+  private volatile ManualClock clock;
+  private volatile Script runScript = answer(200, "{\"run\":7,\"leaseSeconds\":1}");
 
   private ScriptedOrchestrator(List<Script> scripts) throws IOException {
     this.scripts = new LinkedBlockingQueue<>(scripts);
@@ -79,6 +85,28 @@ final class ScriptedOrchestrator implements AutoCloseable {
 
   List<Arrival> arrivals() {
     return new ArrayList<>(arrivals);
+  }
+
+  /** Heartbeats and reports, in order. */
+  List<Arrival> runCalls() {
+    return new ArrayList<>(runCalls);
+  }
+
+  /** The next heartbeat or report, waiting for it up to {@code within}; {@code null} if none came. */
+  Arrival nextRunCall(Duration within) throws InterruptedException {
+    return runCallQueue.poll(within.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** How heartbeats and reports are answered from now on. */
+  ScriptedOrchestrator answeringRuns(Script script) {
+    this.runScript = script;
+    return this;
+  }
+
+  /** Each heartbeat comment written from now on moves {@code clock} on by a second. */
+  ScriptedOrchestrator driving(ManualClock clock) {
+    this.clock = clock;
+    return this;
   }
 
   /** Whether a client closed a stream that this orchestrator was still writing heartbeats to. */
@@ -118,15 +146,48 @@ final class ScriptedOrchestrator implements AutoCloseable {
       for (String event : events) {
         write(body, event);
       }
-      try {
-        while (true) {
-          Thread.sleep(HEARTBEAT_INTERVAL.toMillis());
-          write(body, ": ping\n\n");
-        }
-      } catch (IOException clientClosed) {
-        orchestrator.hangUp.countDown();
-      }
+      heartbeatsUntilHangUp(body, orchestrator);
     };
+  }
+
+  /**
+   * These events, then, once a report has come (taken from the queue), {@code after}, then
+   * heartbeats until the client hangs up.
+   */
+  static Script eventsThenAfterReport(String[] events, String... after) {
+    return (exchange, orchestrator) -> {
+      OutputStream body = startStream(exchange);
+      for (String event : events) {
+        write(body, event);
+      }
+      while (true) {
+        Arrival call = orchestrator.runCallQueue.poll(50, TimeUnit.MILLISECONDS);
+        if (call != null && call.path().endsWith("/report")) {
+          break;
+        }
+        write(body, ": ping\n\n");
+      }
+      for (String event : after) {
+        write(body, event);
+      }
+      heartbeatsUntilHangUp(body, orchestrator);
+    };
+  }
+
+  private static void heartbeatsUntilHangUp(OutputStream body, ScriptedOrchestrator orchestrator)
+      throws InterruptedException {
+    try {
+      while (true) {
+        Thread.sleep(HEARTBEAT_INTERVAL.toMillis());
+        ManualClock driven = orchestrator.clock;
+        if (driven != null) {
+          driven.advance(Duration.ofSeconds(1));
+        }
+        write(body, ": ping\n\n");
+      }
+    } catch (IOException clientClosed) {
+      orchestrator.hangUp.countDown();
+    }
   }
 
   /** Response headers, then not one byte more until the server stops. */
@@ -162,8 +223,15 @@ final class ScriptedOrchestrator implements AutoCloseable {
   private void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
       String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-      arrivals.add(new Arrival(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
-          Map.copyOf(exchange.getRequestHeaders()), body));
+      Arrival request = new Arrival(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
+          Map.copyOf(exchange.getRequestHeaders()), body);
+      if (request.path().contains("/api/v1/runs/")) {
+        runCalls.add(request);
+        runCallQueue.add(request);
+        runScript.play(exchange, this);
+        return;
+      }
+      arrivals.add(request);
       Script script = scripts.size() > 1 ? scripts.poll() : scripts.peek();
       script.play(exchange, this);
     } catch (InterruptedException serverStopping) {

@@ -132,8 +132,9 @@ class MusterWaitTest {
         run(noService, "--", "echo"),
         run(env(), "--schema", "Public; DROP", "--", "echo"),
         run(env(), "--timeout", "soon", "--", "echo"),
-        run(env(), "--migrate-with", "./migrate.sh", "--", "echo"),
-        run(env(), "--version", "99", "--timeout", "30", "--", "echo"),
+        run(env(), "--version-from", "exit 9", "--", "echo"),
+        // A skew is final once the timeout passes (or 30 s of them): a roll-out may be under way.
+        run(env(), "--version", "99", "--timeout", "2", "--", "echo"),
         run(wrongToken, "--timeout", "30", "--", "echo"));
 
     for (Result r : results) {
@@ -143,11 +144,55 @@ class MusterWaitTest {
     assertTrue(results.get(0).stderr.contains("no command to run"), results.get(0).stderr);
     assertTrue(results.get(1).stderr.contains("unknown option --frobnicate"), results.get(1).stderr);
     assertTrue(results.get(2).stderr.contains("MUSTER_SERVICE is required"), results.get(2).stderr);
-    assertTrue(results.get(5).stderr.contains("not support"), results.get(5).stderr);
+    assertTrue(results.get(5).stderr.contains("--version-from \"exit 9\" failed with exit code 9"), results.get(5).stderr);
     assertTrue(results.get(6).stderr.contains("version_skew"), results.get(6).stderr);
     assertTrue(results.get(7).stderr.contains("401 unauthorized"), results.get(7).stderr);
     assertFalse(db.queryLong("SELECT count(*) FROM muster.events WHERE type = 'migration.started'") > 0,
         "no arrival that was refused started a migration");
+  }
+
+  @Test
+  void migrateWithOnAFlywaySchemaOnlyWaits(TestDatabase db) throws Exception {
+    start(db, migrations("V1__create_reports.sql", "CREATE TABLE reports (id bigserial PRIMARY KEY);"));
+
+    Path marker = dir.resolve("migrated");
+
+    Result r = run(env(), "--timeout", "30", "--migrate-with", "touch '" + marker + "'", "--", "echo", "ran");
+
+    assertEquals(0, r.exitCode, r.stderr);
+    assertEquals("ran", r.stdout.strip());
+    assertFalse(Files.exists(marker), "the orchestrator migrates a Flyway schema itself: the command did not run");
+    assertEquals(1, db.queryLong("SELECT count(*) FROM public.flyway_schema_history WHERE version = '1' AND success"));
+  }
+
+  @Test
+  void theTokenIsOnNoCommandLineWhileMusterWaitWaits(TestDatabase db) throws Exception {
+    start(db, migrations("V1__create_reports.sql", "CREATE TABLE reports (id bigserial PRIMARY KEY);"));
+    Path tokenFile = dir.resolve("token");
+    Files.writeString(tokenFile, TOKEN + "\n");
+    Map<String, String> fromAFile = env();
+    fromAFile.remove("MUSTER_TOKEN");
+    fromAFile.put("MUSTER_TOKEN_FILE", tokenFile.toString());
+    Connection stuckMigrator = TestOrchestrator.holdSchemaLock(db, "public");
+    List<Process> waiting = new ArrayList<>();
+    try {
+      for (Map<String, String> env : List.of(env(), fromAFile)) {
+        waiting.add(MusterWaitRun.builder(env, "--timeout", "60", "--", "true")
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start());
+      }
+      // Both wait in curl now: the orchestrator cannot migrate while the lock is held.
+      List<String> curls = CommandLines.awaitMatching(line -> line.startsWith("curl ") && line.contains(url), 2);
+
+      List<String> all = CommandLines.all();
+      assertEquals(List.of(), all.stream().filter(line -> line.contains(TOKEN)).toList(), "no command line shows the token");
+      assertTrue(curls.stream().allMatch(line -> line.contains("-K -")), "curl reads its config from stdin: " + curls);
+    } finally {
+      stuckMigrator.close();
+    }
+    for (Process p : waiting) {
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS), "muster-wait went on once the lock was free");
+      assertEquals(0, p.exitValue(), "the orchestrator took the token");
+    }
   }
 
   private void start(TestDatabase db, Path migrations) {
@@ -168,19 +213,8 @@ class MusterWaitTest {
   }
 
   private Result run(Map<String, String> env, String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of("sh", Paths.root().resolve("scripts/muster-wait").toString()));
-    command.addAll(List.of(args));
-    Path out = Files.createTempFile(dir, "out", ".txt");
-    Path err = Files.createTempFile(dir, "err", ".txt");
-    ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
-        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-    pb.environment().keySet().removeIf(k -> k.startsWith("MUSTER_"));
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("muster-wait did not end within 60 s: " + Files.readString(err));
-    }
-    return new Result(p.exitValue(), Files.readString(out), Files.readString(err), p.pid());
+    MusterWaitRun r = MusterWaitRun.run(dir, env, args);
+    return new Result(r.exitCode(), r.stdout(), r.stderr(), r.pid());
   }
+
 }

@@ -13,7 +13,9 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /** An orchestrator in the test's JVM, on a test database, with HTTP on a free port and a bearer token. */
 final class TestOrchestrator implements AutoCloseable {
@@ -40,6 +42,38 @@ final class TestOrchestrator implements AutoCloseable {
       return new TestOrchestrator(vertx, Orchestrator.start(vertx, config, true).await());
     } catch (RuntimeException e) {
       vertx.close();
+      throw e;
+    }
+  }
+
+  /**
+   * An orchestrator configured through the environment, as an operator sets it, with {@code settings} on top
+   * of the test database, {@code migrations}, a free port and {@link #TOKEN}.
+   */
+  static TestOrchestrator fromEnvironment(TestDatabase db, Path migrations, Map<String, String> settings) {
+    Map<String, String> env = new HashMap<>(Map.of("MUSTER_DATABASE_URL", db.url(),
+        "MUSTER_MIGRATIONS", "filesystem:" + migrations.toAbsolutePath(), "MUSTER_HTTP_PORT", "0",
+        "MUSTER_TOKEN", TOKEN));
+    env.putAll(settings);
+    Vertx vertx = Vertx.vertx();
+    try {
+      return new TestOrchestrator(vertx, Orchestrator.start(vertx, MusterConfig.fromEnvironment(env), true).await());
+    } catch (RuntimeException e) {
+      vertx.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Whether this build runs delegated schemas ({@code MUSTER_RUNNER=...=delegate}): the orchestrator of the
+   * clients' base refuses the setting, naming it. Tests of the delegated-runs server work assume it.
+   */
+  static boolean delegatedRunsSupported() {
+    try {
+      MusterConfig.fromEnvironment(Map.of("MUSTER_RUNNER", "flyway,legacy=delegate"));
+      return true;
+    } catch (IllegalArgumentException e) {
+      if (e.getMessage() != null && e.getMessage().contains("MUSTER_RUNNER")) return false;
       throw e;
     }
   }
