@@ -14,6 +14,8 @@ export const INSTANCE_STATES = ['waiting', 'failed', 'gave_up', 'released'];
 export const SERVICE_EVENT_TYPES = ['service.starting', 'service.released', 'service.gave_up'];
 export const SCHEMA_EVENT_TYPES = [
   'schema.lock_acquired', 'migration.started', 'migration.applied', 'schema.ready', 'schema.failed',
+  // Lock safety: a run waiting on a lock, its next attempt, and what someone did about it.
+  'migration.blocked', 'migration.retrying', 'migration.intervened',
 ];
 export const EVENT_TYPES = [...SERVICE_EVENT_TYPES, ...SCHEMA_EVENT_TYPES];
 const SCHEMA_EVENTS = new Set(SCHEMA_EVENT_TYPES);
@@ -74,6 +76,8 @@ export class Model {
         runningMigration: null,
         lastRun: null,
         error: null,
+        blocked: null,
+        lockSince: null,
         reportedWaiting: 0,
         run: null,
         instanceKeys: new Set(),
@@ -105,6 +109,8 @@ export class Model {
       s.pending = Array.isArray(st.pending) ? st.pending.map((m) => ({ version: m.version, description: m.description })) : [];
       s.lockHolder = st.lockHolder ?? null;
       s.runningMigration = st.runningMigration ?? null;
+      s.blocked = st.blocked ?? null;
+      s.lockSince = st.lockSince ?? null;
       // A replica that restarted has no last run or error to tell; the page's own, from the log, stay.
       s.lastRun = st.lastRun ?? s.lastRun;
       s.error = st.error ?? (s.state === 'failed' ? s.error : null);
@@ -171,6 +177,8 @@ export class Model {
         }
         s.state = 'migrating';
         s.lockHolder = e.orchestrator ?? null;
+        s.lockSince = e.at ?? null;
+        s.blocked = null;
         s.error = null;
         if (e.targetVersion && compareVersions(e.targetVersion, s.latestVersion) > 0) s.latestVersion = e.targetVersion;
         break;
@@ -190,6 +198,30 @@ export class Model {
         }
         this.reachVersion(s, e.version);
         if (s.runningMigration === e.version) s.runningMigration = null;
+        if (s.blocked && s.blocked.version === e.version) s.blocked = null;
+        break;
+      }
+      case 'migration.blocked':
+        s.blocked = {
+          version: e.version ?? null,
+          attempt: Number(e.attempt) || 1,
+          runPid: e.runPid ?? null,
+          blockers: Array.isArray(e.blockers) ? e.blockers : [],
+          seenAt: e.at,
+          nextDelayMs: null,
+        };
+        break;
+      case 'migration.retrying': {
+        const prev = s.blocked && s.blocked.version === e.version ? s.blocked : null;
+        const blockers = Array.isArray(e.blockers) && e.blockers.length ? e.blockers : prev?.blockers ?? [];
+        s.blocked = {
+          version: e.version ?? null,
+          attempt: Number(e.attempt) || 1,
+          runPid: prev?.runPid ?? null,
+          blockers,
+          seenAt: Array.isArray(e.blockers) && e.blockers.length ? e.at : prev?.seenAt ?? e.at,
+          nextDelayMs: e.delayMs ?? null,
+        };
         break;
       }
       case 'schema.ready':
@@ -231,6 +263,8 @@ export class Model {
 
   endRun(s, e, outcome) {
     s.lockHolder = null;
+    s.lockSince = null;
+    s.blocked = null;
     s.runningMigration = null;
     s.lastRun = { at: e.at, durationMs: e.durationMs ?? null, orchestrator: e.orchestrator ?? null, outcome };
     if (s.run && !s.run.outcome) {
@@ -480,4 +514,24 @@ export function describe(e) {
     default:
       return { level: 'info', text: e.type };
   }
+}
+
+/**
+ * What a blocked run waits for, in one line: "V2 waits for pid 18142 — app-3, idle in transaction for 41 s".
+ * The blocker's age is its age when seen plus the time since, so the line ages while nothing new arrives.
+ */
+export function blockedText(blocked, nowMs = Date.now()) {
+  if (!blocked || !Array.isArray(blocked.blockers) || blocked.blockers.length === 0) return null;
+  const b = blocked.blockers[0];
+  const seen = Date.parse(blocked.seenAt ?? '');
+  const since = Number.isFinite(seen) ? Math.max(0, nowMs - seen) : 0;
+  const who = b.application ? b.application : (b.user ? `user ${b.user}` : 'no application name');
+  let text = `V${blocked.version} waits for pid ${b.pid} — ${who}`;
+  if (b.state) {
+    text += `, ${b.state}`;
+    if (typeof b.stateAgeMs === 'number') text += ` for ${Math.round((b.stateAgeMs + since) / 1000)} s`;
+  }
+  if (blocked.blockers.length > 1) text += ` (+${blocked.blockers.length - 1} more)`;
+  if (blocked.attempt > 1) text += ` · attempt ${blocked.attempt}`;
+  return text;
 }

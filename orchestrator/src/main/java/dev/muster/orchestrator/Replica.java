@@ -11,6 +11,7 @@ import dev.muster.orchestrator.events.EventStore;
 import dev.muster.orchestrator.http.HttpApi;
 import dev.muster.orchestrator.lock.SchemaLock;
 import dev.muster.orchestrator.runner.FlywayRunner;
+import dev.muster.orchestrator.runner.LockSafety;
 import dev.muster.orchestrator.runner.Runner;
 import dev.muster.orchestrator.runner.WorkerRunner;
 import io.vertx.core.Future;
@@ -79,7 +80,8 @@ final class Replica extends VerticleBase {
     EventStore store = new EventStore(pool, config.replicaId());
     broadcaster = new Broadcaster(vertx, options, pool, store, config.replicaId());
     lock = new SchemaLock(vertx, options, config.replicaId());
-    Runner runner = new WorkerRunner(vertx, new FlywayRunner(config.database(), config.migrations(), config.createSchemas()));
+    Runner runner = new WorkerRunner(vertx, new FlywayRunner(config.database(), config.migrations(), config.createSchemas(),
+        LockSafety.from(config)));
     coordinator = new Coordinator(config, store, broadcaster, lock, schema -> runner, new VertxClock(vertx));
     Future<?> started = Bootstrap.run(pool)
         .compose(v -> broadcaster.start())

@@ -55,6 +55,8 @@ public final class Coordinator {
   /** Each schema's first read of its files and history, so that the runner reads it once. */
   private final Map<String, Future<Void>> loads = new HashMap<>();
   private Runnable unsubscribe;
+  /** This replica's runs under way, by schema, so that an abort in the log reaches the one it names. */
+  private final Map<String, Run> runs = new HashMap<>();
 
   /** @param runners the runner of each schema */
   public Coordinator(MusterConfig config, EventLog events, EventFeed feed, Locks locks, Function<String, Runner> runners,
@@ -205,7 +207,7 @@ public final class Coordinator {
 
   /** A run of {@code schema} this replica makes, holding its lease. */
   private Future<Void> run(String schema, Locks.Lease lease) {
-    return new Run(schema, lease, runners.apply(schema), recorder, clock, new Run.Listener() {
+    Run run = new Run(schema, lease, runners.apply(schema), recorder, clock, new Run.Listener() {
       @Override
       public void inspected(SchemaInfo info) {
         projection.observe(info);
@@ -223,7 +225,9 @@ public final class Coordinator {
         // Settled at once, without waiting for the log to bring the outcome back.
         settle(outcome);
       }
-    }).start();
+    });
+    runs.put(schema, run);
+    return run.start().onComplete(ar -> runs.remove(schema, run));
   }
 
   /** Follows the log — this replica's events and every other's. */
@@ -233,6 +237,13 @@ public final class Coordinator {
     switch (e.type()) {
       case SCHEMA_LOCK_ACQUIRED, MIGRATION_STARTED, MIGRATION_APPLIED -> scheduler.heardFromHolder(e.schema());
       case SCHEMA_READY, SCHEMA_FAILED -> settle(e);
+      case MIGRATION_BLOCKED, MIGRATION_RETRYING -> scheduler.heardFromHolder(e.schema());
+      case MIGRATION_INTERVENED -> {
+        // Whichever replica was asked, the one running the schema aborts its run.
+        Payload.MigrationIntervened i = (Payload.MigrationIntervened) e.payload();
+        Run run = runs.get(e.schema());
+        if (i.action() == Payload.Action.ABORT && run != null) run.abort(i.by());
+      }
       default -> { }
     }
   }

@@ -15,7 +15,11 @@ public enum EventType {
   MIGRATION_STARTED("migration.started", Scope.SCHEMA),
   MIGRATION_APPLIED("migration.applied", Scope.SCHEMA),
   SCHEMA_READY("schema.ready", Scope.SCHEMA),
-  SCHEMA_FAILED("schema.failed", Scope.SCHEMA);
+  SCHEMA_FAILED("schema.failed", Scope.SCHEMA),
+  // Lock safety (issue 14): a run waiting on a lock, its next attempt, and what someone did about it.
+  MIGRATION_BLOCKED("migration.blocked", Scope.SCHEMA),
+  MIGRATION_RETRYING("migration.retrying", Scope.SCHEMA),
+  MIGRATION_INTERVENED("migration.intervened", Scope.SCHEMA);
 
   /** Who an event is about, which decides whose arrival streams carry it. */
   public enum Scope {

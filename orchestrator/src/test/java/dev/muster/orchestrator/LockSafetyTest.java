@@ -1,0 +1,165 @@
+package dev.muster.orchestrator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.muster.client.MigrationFailedException;
+import dev.muster.client.MusterClient;
+import dev.muster.client.Ready;
+import dev.muster.orchestrator.config.MusterConfig;
+import dev.muster.testing.PostgresExtension;
+import dev.muster.testing.TestDatabase;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 14: a migration that waits for its lock behind an application transaction must not queue the table's
+ * readers behind it. Real PostgreSQL, real sessions: a blocker holding ACCESS SHARE, readers every 50 ms.
+ */
+@ExtendWith(PostgresExtension.class)
+class LockSafetyTest {
+
+  static Migrations table(Path dir) {
+    return new Migrations(dir.resolve("migrations"))
+        .write("V1__t.sql", "CREATE TABLE t (id bigserial PRIMARY KEY, n int);\n"
+            + "INSERT INTO t (n) SELECT g FROM generate_series(1, 100) g;");
+  }
+
+  static Migrations withAlter(Path dir) {
+    return table(dir).write("V2__add_column.sql", "ALTER TABLE t ADD COLUMN c int;");
+  }
+
+  /** An application session: {@code BEGIN; SELECT … FROM t}, left open; returns its backend pid. */
+  static int holdAccessShare(Connection app) throws SQLException {
+    app.setAutoCommit(false);
+    try (Statement st = app.createStatement()) {
+      st.execute("SET application_name = 'app-3'");
+      st.executeQuery("SELECT count(*) FROM t").close();
+      try (ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }
+  }
+
+  static MusterClient client(String url, String instance, String version) {
+    return MusterClient.builder().url(url).service("app").instance(instance).requiredVersion(version)
+        .timeout(Duration.ofSeconds(60)).build();
+  }
+
+  /** Version 1 applied, V2's file added after: the next arrival needing 2 runs V2. */
+  static void atVersionOne(Replicas replicas, Migrations migrations) throws Exception {
+    assertEquals("1", client(replicas.url(0), "first", "1").awaitReady().version());
+  }
+
+  @Test
+  void readersKeepBeingServedWhileTheMigrationWaitsAndItCompletesOnceTheBlockerEnds(TestDatabase db, @TempDir Path dir)
+      throws Exception {
+    Migrations migrations = table(dir);
+    try (Replicas replicas = Replicas.start(1, Replicas.config(db, migrations.dir()));
+        Connection app = db.connect();
+        Connection reader = db.connect()) {
+      atVersionOne(replicas, migrations);
+      withAlter(dir);
+      int blocker = holdAccessShare(app);
+
+      List<Long> reads = new CopyOnWriteArrayList<>();
+      AtomicBoolean reading = new AtomicBoolean(true);
+      Thread readers = new Thread(() -> {
+        try (Statement st = reader.createStatement()) {
+          st.execute("SET statement_timeout = '5s'");
+          while (reading.get()) {
+            long t0 = System.nanoTime();
+            st.executeQuery("SELECT count(*) FROM t").close();
+            reads.add((System.nanoTime() - t0) / 1_000_000);
+            Thread.sleep(50);
+          }
+        } catch (Exception e) {
+          reads.add(-1L); // a read that failed (its statement_timeout): the table was unavailable
+        }
+      });
+      readers.start();
+      CompletableFuture<Ready> waiter = client(replicas.url(0), "app-new", "2").readyAsync();
+      Thread.sleep(8_000); // the application's transaction lasts 8 s, as in the issue
+      app.commit();
+      long endedAt = System.currentTimeMillis();
+      assertEquals("2", waiter.get(30, TimeUnit.SECONDS).version());
+      long completedAfterMs = System.currentTimeMillis() - endedAt;
+      reading.set(false);
+      readers.join();
+
+      long slowest = reads.stream().mapToLong(Long::longValue).max().orElseThrow();
+      System.out.printf("lock safety: %d reads while blocked, slowest %d ms; V2 done %d ms after the blocker ended%n",
+          reads.size(), slowest, completedAfterMs);
+      assertTrue(!reads.contains(-1L), "no read failed: " + reads);
+      assertTrue(slowest < 2_000, "every read is served within the lock timeout's bound: slowest " + slowest + " ms");
+      assertTrue(reads.size() > 40, "readers were served all along, not once per blocker: " + reads.size());
+      assertTrue(completedAfterMs < 5_000, "V2 finished shortly after the blocker: " + completedAfterMs + " ms");
+
+      assertEquals(1, db.queryLong("SELECT count(*) FROM public.flyway_schema_history WHERE version = '2'"));
+      assertEquals(1, db.queryLong("SELECT count(*) FROM muster.events WHERE type = 'migration.applied'"
+          + " AND data->>'version' = '2'"));
+      assertEquals(1, db.queryLong("SELECT count(*) FROM information_schema.columns WHERE table_name = 't'"
+          + " AND column_name = 'c'"));
+      assertTrue(db.queryLong("SELECT count(*) FROM muster.events WHERE type = 'migration.retrying'") >= 2);
+      JsonArray blockers = new JsonArray(db.query("SELECT data->'blockers' AS b FROM muster.events"
+          + " WHERE type = 'migration.blocked' ORDER BY seq LIMIT 1").get(0).get("b").toString());
+      JsonObject first = blockers.getJsonObject(0);
+      assertEquals(blocker, first.getInteger("pid"), "the event names the blocker: " + blockers);
+      assertEquals("app-3", first.getString("application"));
+      assertEquals("idle in transaction", first.getString("state"));
+    }
+  }
+
+  static MusterConfig quickBound(TestDatabase db, Path migrations) {
+    return Replicas.config(db, migrations).toBuilder().lockTimeout(Duration.ofMillis(300))
+        .set(MusterConfig.LOCK_ATTEMPTS, 3).set(MusterConfig.LOCK_RETRY_DELAY, Duration.ofMillis(50))
+        .set(MusterConfig.LOCK_RETRY_MAX_DELAY, Duration.ofMillis(200)).build();
+  }
+
+  @Test
+  void aBlockerThatNeverEndsFailsTheRunWith55P03NamingItAndEveryWaiterGetsIt(TestDatabase db, @TempDir Path dir)
+      throws Exception {
+    Migrations migrations = table(dir);
+    try (Replicas replicas = Replicas.start(2, quickBound(db, migrations.dir()));
+        Connection app = db.connect()) {
+      atVersionOne(replicas, migrations);
+      withAlter(dir);
+      int blocker = holdAccessShare(app);
+      List<CompletableFuture<Ready>> waiters = new ArrayList<>();
+      for (int i = 0; i < 4; i++) waiters.add(client(replicas.url(i % 2), "app-" + i, "2").readyAsync());
+      for (CompletableFuture<Ready> w : waiters) {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> w.get(30, TimeUnit.SECONDS));
+        MigrationFailedException failed = assertInstanceOf(MigrationFailedException.class, e.getCause());
+        assertEquals("55P03", failed.sqlState());
+        assertTrue(failed.getMessage().contains("pid " + blocker), failed.getMessage());
+        assertTrue(failed.getMessage().contains("app-3"), failed.getMessage());
+      }
+      app.rollback();
+      assertEquals("1", db.query("SELECT max(version::int)::text AS v FROM public.flyway_schema_history").get(0).get("v"));
+      assertEquals(0, db.queryLong("SELECT count(*) FROM information_schema.columns WHERE table_name = 't'"
+          + " AND column_name = 'c'"), "nothing half-applied");
+      assertEquals(2, db.queryLong("SELECT count(*) FROM muster.events WHERE type = 'migration.retrying'"),
+          "3 attempts: 2 retries");
+      assertEquals(1, db.queryLong("SELECT count(*) FROM muster.events WHERE type = 'schema.failed'"));
+    }
+  }
+}
