@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
 @Command(name = "muster-orchestrator", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Runs each schema's migrations once for a whole fleet and tells every waiting service.",
     subcommands = {ServeCommand.class, MigrateCommand.class, StatusCommand.class, PlanCommand.class,
+        dev.muster.orchestrator.cli.InterveneCommand.class,
         dev.muster.orchestrator.demo.DemoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 

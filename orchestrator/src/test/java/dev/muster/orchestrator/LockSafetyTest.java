@@ -162,4 +162,164 @@ class LockSafetyTest {
       assertEquals(1, db.queryLong("SELECT count(*) FROM muster.events WHERE type = 'schema.failed'"));
     }
   }
+
+  /** A session whose transaction holds ACCESS SHARE on t and is busy in a statement (pg_sleep): cancellable. */
+  static Thread busyBlocker(Connection app, int[] pid) throws SQLException {
+    pid[0] = holdAccessShare(app);
+    Thread t = new Thread(() -> {
+      try (Statement st = app.createStatement()) {
+        st.execute("SELECT pg_sleep(60)");
+      } catch (SQLException cancelled) {
+        // what the cancel does: the statement fails, the transaction is aborted and lets its locks go
+      }
+    });
+    t.start();
+    return t;
+  }
+
+  static void awaitBlocked(TestDatabase db, int pid) {
+    Poll.until("the run is blocked by pid " + pid, Duration.ofSeconds(20), () -> db.queryLong(
+        "SELECT count(*) FROM muster.events WHERE type = 'migration.blocked' AND data->'blockers' @> ?::jsonb",
+        "[{\"pid\": " + pid + "}]") > 0);
+  }
+
+  @Test
+  void cancellingTheBlockerThroughMusterLetsTheRunFinish(TestDatabase db, @TempDir Path dir) throws Exception {
+    Migrations migrations = table(dir);
+    MusterConfig config = Replicas.config(db, migrations.dir()).toBuilder().token("s3cret").build();
+    try (Replicas replicas = Replicas.start(2, config);
+        Connection app = db.connect()) {
+      assertEquals("1", MusterClient.builder().url(replicas.url(0)).service("app").instance("first").token("s3cret")
+          .requiredVersion("1").timeout(Duration.ofSeconds(60)).build().awaitReady().version());
+      withAlter(dir);
+      int[] blocker = new int[1];
+      Thread busy = busyBlocker(app, blocker);
+      CompletableFuture<Ready> waiter = MusterClient.builder().url(replicas.url(0)).service("app").instance("app-new")
+          .token("s3cret").requiredVersion("2").timeout(Duration.ofSeconds(60)).build().readyAsync();
+      awaitBlocked(db, blocker[0]);
+
+      // Any replica shows it and acts on it, not only the one that runs.
+      String schemaUrl = replicas.url(1) + "/api/v1/schemas/public";
+      JsonObject view = Http.get(schemaUrl).json();
+      assertEquals("migrating", view.getString("state"));
+      assertEquals(blocker[0], view.getJsonObject("blocked").getJsonArray("blockers").getJsonObject(0).getInteger("pid"),
+          view.encodePrettily());
+      assertTrue(view.getString("lockSince") != null, view.encodePrettily());
+      String auth = "Bearer s3cret";
+      assertEquals(401, Http.post(schemaUrl + "/blockers/" + blocker[0] + "/cancel", "application/json", "{}").status());
+      Http.Response other = Http.post(schemaUrl + "/blockers/1/cancel", "application/json", "{}", "Authorization", auth);
+      assertEquals(404, other.status(), other.body());
+      assertEquals("not_a_blocker", other.json().getString("error"));
+
+      Http.Response cancel = Http.post(schemaUrl + "/blockers/" + blocker[0] + "/cancel", "application/json",
+          "{\"by\": \"alice\"}", "Authorization", auth);
+      assertEquals(200, cancel.status(), cancel.body());
+      assertEquals(Boolean.TRUE, cancel.json().getBoolean("done"));
+      assertEquals("2", waiter.get(30, TimeUnit.SECONDS).version());
+      busy.join();
+      app.rollback();
+
+      JsonObject record = new JsonObject(db.query("SELECT data::text AS d FROM muster.events"
+          + " WHERE type = 'migration.intervened'").get(0).get("d").toString());
+      assertEquals("cancel", record.getString("action"));
+      assertEquals(blocker[0], record.getInteger("pid"));
+      assertTrue(record.getString("by").startsWith("alice (from "), record.encode());
+      assertEquals(1, db.queryLong("SELECT count(*) FROM public.flyway_schema_history WHERE version = '2'"));
+      JsonObject after = Http.get(schemaUrl).json();
+      assertEquals("ready", after.getString("state"));
+      assertTrue(after.getValue("blocked") == null, after.encodePrettily());
+    }
+  }
+
+  @Test
+  void theAutomaticPolicyTerminatesABlockerIdleInTransactionTooLong(TestDatabase db, @TempDir Path dir)
+      throws Exception {
+    Migrations migrations = table(dir);
+    MusterConfig config = Replicas.config(db, migrations.dir()).toBuilder()
+        .set(MusterConfig.TERMINATE_IDLE_BLOCKERS, Duration.ofSeconds(1)).build();
+    try (Replicas replicas = Replicas.start(1, config);
+        Connection app = db.connect()) {
+      atVersionOne(replicas, migrations);
+      withAlter(dir);
+      int blocker = holdAccessShare(app);
+      assertEquals("2", client(replicas.url(0), "app-new", "2").awaitReady().version());
+      JsonObject record = new JsonObject(db.query("SELECT data::text AS d FROM muster.events"
+          + " WHERE type = 'migration.intervened'").get(0).get("d").toString());
+      assertEquals("terminate", record.getString("action"));
+      assertEquals(blocker, record.getInteger("pid"));
+      assertTrue(record.getString("by").startsWith("policy"), record.encode());
+      assertEquals(0, db.queryLong("SELECT count(*) FROM pg_stat_activity WHERE pid = ?", blocker));
+    }
+  }
+
+  @Test
+  void abortingTheRunFromTheCommandLineFailsItForEveryWaiterSayingWho(TestDatabase db, @TempDir Path dir)
+      throws Exception {
+    Migrations migrations = table(dir);
+    try (Replicas replicas = Replicas.start(1, Replicas.config(db, migrations.dir()));
+        Connection app = db.connect()) {
+      atVersionOne(replicas, migrations);
+      withAlter(dir);
+      int blocker = holdAccessShare(app);
+      List<CompletableFuture<Ready>> waiters = new ArrayList<>();
+      for (int i = 0; i < 3; i++) waiters.add(client(replicas.url(0), "app-" + i, "2").readyAsync());
+      awaitBlocked(db, blocker);
+
+      String[] common = {"--database-url", db.url(), "--migrations", "filesystem:" + migrations.dir()};
+      CommandsTest.Run status = CommandsTest.run(concat(new String[] {"status", "--schema", "public"}, common));
+      assertEquals(0, status.exit(), status.err());
+      assertTrue(status.out().contains("V2 waits for pid " + blocker + " (app-3"), status.out());
+      assertTrue(status.out().contains("lock held "), status.out());
+
+      CommandsTest.Run wrong = CommandsTest.run(concat(new String[] {"intervene", "cancel", "--schema", "public",
+          "--pid", "1"}, common));
+      assertEquals(2, wrong.exit(), wrong.out());
+      CommandsTest.Run abort = CommandsTest.run(concat(new String[] {"intervene", "abort", "--schema", "public",
+          "--by", "bob"}, common));
+      assertEquals(0, abort.exit(), abort.err());
+      for (CompletableFuture<Ready> w : waiters) {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> w.get(30, TimeUnit.SECONDS));
+        MigrationFailedException failed = assertInstanceOf(MigrationFailedException.class, e.getCause());
+        assertEquals("57014", failed.sqlState());
+        assertTrue(failed.getMessage().contains("aborted by bob (cli)"), failed.getMessage());
+      }
+      app.rollback();
+      assertEquals("1", db.query("SELECT max(version::int)::text AS v FROM public.flyway_schema_history").get(0).get("v"));
+    }
+  }
+
+  @Test
+  void aConcurrentIndexBuildWaitingOnAnOldTransactionIsNotCancelledByTheLockTimeout(TestDatabase db,
+      @TempDir Path dir) throws Exception {
+    Migrations migrations = table(dir);
+    try (Replicas replicas = Replicas.start(1, quickBound(db, migrations.dir()));
+        Connection snapshot = db.connect()) {
+      atVersionOne(replicas, migrations);
+      migrations.write("V2__index_n.sql", "CREATE INDEX CONCURRENTLY t_n ON t (n);")
+          .write("V2__index_n.sql.conf", "executeInTransaction=false\n");
+      snapshot.setAutoCommit(false);
+      try (Statement st = snapshot.createStatement()) {
+        st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+        st.executeQuery("SELECT 1 FROM pg_class LIMIT 1").close(); // an old snapshot the build must wait for
+      }
+      CompletableFuture<Ready> waiter = client(replicas.url(0), "app-new", "2").readyAsync();
+      Poll.until("CREATE INDEX CONCURRENTLY waits for the old transaction", Duration.ofSeconds(20),
+          () -> db.queryLong("SELECT count(*) FROM pg_stat_progress_create_index WHERE phase LIKE 'waiting for%'") > 0);
+      Thread.sleep(1_500); // five times the 300 ms lock timeout
+      assertTrue(!waiter.isDone(), "still building");
+      snapshot.commit();
+      assertEquals("2", waiter.get(30, TimeUnit.SECONDS).version());
+      assertEquals(1, db.queryLong("SELECT count(*) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+          + " WHERE i.relname = 't_n' AND x.indisvalid"));
+      assertEquals(0, db.queryLong("SELECT count(*) FROM muster.events WHERE type = 'migration.retrying'"),
+          "never cancelled, never retried");
+      assertEquals(1, db.queryLong("SELECT count(*) FROM public.flyway_schema_history WHERE version = '2'"));
+    }
+  }
+
+  static String[] concat(String[] a, String[] b) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
 }

@@ -170,6 +170,14 @@ public final class Coordinator {
     return runners.apply(schema).inspect(schema).map(Projection::of);
   }
 
+  /**
+   * Records an operator's (or a tool's) action on a blocked run. An abort takes effect when the event reaches the
+   * replica that runs the schema, this one or another.
+   */
+  public Future<Event> record(Payload.MigrationIntervened intervention) {
+    return recorder.append(intervention);
+  }
+
   private boolean allowed(String schema) {
     return schema != null && config.schemas().rejection(schema) == null;
   }
