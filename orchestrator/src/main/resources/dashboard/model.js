@@ -109,7 +109,7 @@ export class Model {
       s.pending = Array.isArray(st.pending) ? st.pending.map((m) => ({ version: m.version, description: m.description })) : [];
       s.lockHolder = st.lockHolder ?? null;
       s.runningMigration = st.runningMigration ?? null;
-      s.blocked = st.blocked ?? null;
+      s.blocked = st.blocked ? { ...st.blocked, seenAt: st.blocked.since ?? null } : null;
       s.lockSince = st.lockSince ?? null;
       // A replica that restarted has no last run or error to tell; the page's own, from the log, stay.
       s.lastRun = st.lastRun ?? s.lastRun;
@@ -510,6 +510,22 @@ export function describe(e) {
       return {
         level: 'error',
         text: `${migrationLabel(e.version, e.description)} failed: ${e.error?.sqlState ?? '?'} ${e.error?.message ?? ''}`.trim(),
+      };
+    case 'migration.blocked': {
+      const line = blockedText({ version: e.version, attempt: e.attempt, blockers: e.blockers, seenAt: e.at }, Date.parse(e.at));
+      return { level: 'warn', text: line ?? `${migrationLabel(e.version, e.description)} waits on a lock` };
+    }
+    case 'migration.retrying':
+      return {
+        level: 'warn',
+        text: `${migrationLabel(e.version, e.description)} timed out waiting for its lock; attempt ${e.attempt ?? '?'}`
+          + ` in ${formatDuration(e.delayMs)}`,
+      };
+    case 'migration.intervened':
+      return {
+        level: 'warn',
+        text: e.action === 'abort' ? `run aborted by ${e.by ?? '?'}`
+          : `${e.by ?? '?'} asked to ${e.action ?? '?'} pid ${e.pid ?? '?'}${e.done ? '' : ' (not signalled)'}`,
       };
     default:
       return { level: 'info', text: e.type };
