@@ -205,6 +205,12 @@ class LockSafetyTest {
       assertEquals(blocker[0], view.getJsonObject("blocked").getJsonArray("blockers").getJsonObject(0).getInteger("pid"),
           view.encodePrettily());
       assertTrue(view.getString("lockSince") != null, view.encodePrettily());
+      // The run's own session, live: waiting on the table's lock (between two attempts there is none).
+      Poll.until("the run session is seen waiting on its lock", Duration.ofSeconds(20), () -> {
+        JsonObject backend = Http.get(schemaUrl).json().getJsonObject("runBackend");
+        return backend != null && "Lock:relation".equals(backend.getString("waitEvent"))
+            && "active".equals(backend.getString("state"));
+      });
       String auth = "Bearer s3cret";
       assertEquals(401, Http.post(schemaUrl + "/blockers/" + blocker[0] + "/cancel", "application/json", "{}").status());
       Http.Response other = Http.post(schemaUrl + "/blockers/1/cancel", "application/json", "{}", "Authorization", auth);
@@ -315,6 +321,40 @@ class LockSafetyTest {
           "never cancelled, never retried");
       assertEquals(1, db.queryLong("SELECT count(*) FROM public.flyway_schema_history WHERE version = '2'"));
     }
+  }
+
+  @Test
+  void eachMigrationRunsWithItsTimeoutsAndNamedSessionAndANonTransactionalOneWithoutTimeouts(TestDatabase db,
+      @TempDir Path dir) throws Exception {
+    String capture = "INSERT INTO seen SELECT '%s', current_setting('lock_timeout'), current_setting('statement_timeout'),"
+        + " current_setting('idle_in_transaction_session_timeout'), current_setting('application_name');";
+    Migrations migrations = new Migrations(dir.resolve("migrations"))
+        .write("V1__seen.sql", "CREATE TABLE seen (v text, lock_timeout text, statement_timeout text, idle text, app text);\n"
+            + String.format(capture, "1"))
+        .write("V2__own_lines.sql", "-- muster:lockTimeout=5s\n-- muster:statementTimeout=0\n" + String.format(capture, "2"))
+        .write("V3__concurrently.sql", String.format(capture, "3") + "\nCREATE INDEX CONCURRENTLY seen_v ON seen (v);")
+        .write("V3__concurrently.sql.conf", "executeInTransaction=false\n")
+        // Longer than the idle-in-transaction timeout: no session of a run sits idle in a transaction meanwhile.
+        .write("V4__slow.sql", "SELECT pg_sleep(2);");
+    MusterConfig config = Replicas.config(db, migrations.dir()).toBuilder()
+        .set(MusterConfig.LOCK_TIMEOUT, MusterConfig.LOCK_TIMEOUT.valueFrom(f -> null, java.util.Map.of(
+            "MUSTER_LOCK_TIMEOUT", "2s,tenant_*=700ms")))
+        .set(MusterConfig.IDLE_IN_TRANSACTION_TIMEOUT, Duration.ofSeconds(1)).build();
+    try (Replicas replicas = Replicas.start(1, config)) {
+      assertEquals("4", MusterClient.builder().url(replicas.url(0)).service("app").instance("a").schema("tenant_a")
+          .timeout(Duration.ofSeconds(60)).build().awaitReady().version());
+      List<java.util.Map<String, Object>> seen = db.query("SELECT v, lock_timeout, statement_timeout, idle, app"
+          + " FROM tenant_a.seen ORDER BY v");
+      assertEquals(List.of("1", "700ms", "30min", "1s", "muster-run:tenant_a"), values(seen.get(0)),
+          "the pattern's lock timeout, the default statement timeout");
+      assertEquals(List.of("2", "5s", "0", "1s", "muster-run:tenant_a"), values(seen.get(1)), "its own lines win");
+      assertEquals(List.of("3", "0", "0", "1s", "muster-run:tenant_a"), values(seen.get(2)),
+          "nothing that could cancel CREATE INDEX CONCURRENTLY halfway");
+    }
+  }
+
+  private static List<Object> values(java.util.Map<String, Object> row) {
+    return List.of(row.get("v"), row.get("lock_timeout"), row.get("statement_timeout"), row.get("idle"), row.get("app"));
   }
 
   static String[] concat(String[] a, String[] b) {
