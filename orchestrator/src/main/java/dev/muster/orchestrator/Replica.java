@@ -6,12 +6,12 @@ import dev.muster.orchestrator.coordinator.Arrival;
 import dev.muster.orchestrator.coordinator.Coordinator;
 import dev.muster.orchestrator.coordinator.VertxClock;
 import dev.muster.orchestrator.db.Bootstrap;
+import dev.muster.orchestrator.db.KeepAlive;
 import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.EventStore;
 import dev.muster.orchestrator.http.HttpApi;
 import dev.muster.orchestrator.lock.SchemaLock;
 import dev.muster.orchestrator.runner.FlywayRunner;
-import dev.muster.orchestrator.runner.Runner;
 import dev.muster.orchestrator.runner.WorkerRunner;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -41,6 +41,7 @@ final class Replica extends VerticleBase {
   private Pool pool;
   private Broadcaster broadcaster;
   private SchemaLock lock;
+  private WorkerRunner runner;
   private Coordinator coordinator;
   private HttpServer server;
 
@@ -75,11 +76,15 @@ final class Replica extends VerticleBase {
   @Override
   public Future<?> start() {
     PgConnectOptions options = config.database().connectOptions();
-    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(options).using(vertx).build();
+    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(options)
+        // Pooled sessions idle between appends: a server-side idle timeout would close one as it is handed out.
+        .withConnectHandler(conn -> KeepAlive.apply(conn).onComplete(ar -> conn.close()))
+        .using(vertx).build();
     EventStore store = new EventStore(pool, config.replicaId());
     broadcaster = new Broadcaster(vertx, options, pool, store, config.replicaId());
     lock = new SchemaLock(vertx, options, config.replicaId());
-    Runner runner = new WorkerRunner(vertx, new FlywayRunner(config.database(), config.migrations(), config.createSchemas()));
+    runner = new WorkerRunner(vertx, new FlywayRunner(config.database(), config.migrations(), config.createSchemas()),
+        config.maxParallel());
     coordinator = new Coordinator(config, store, broadcaster, lock, schema -> runner, new VertxClock(vertx));
     Future<?> started = Bootstrap.run(pool)
         .compose(v -> broadcaster.start())
@@ -101,6 +106,7 @@ final class Replica extends VerticleBase {
         .eventually(() -> coordinator == null ? Future.succeededFuture() : coordinator.stop(STOP_BOUND))
         .eventually(() -> broadcaster == null ? Future.succeededFuture() : broadcaster.close())
         .eventually(() -> lock == null ? Future.succeededFuture() : lock.close())
+        .eventually(() -> runner == null ? Future.succeededFuture() : runner.close())
         .eventually(() -> pool == null ? Future.succeededFuture() : pool.close());
   }
 }

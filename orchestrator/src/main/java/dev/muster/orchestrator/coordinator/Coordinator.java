@@ -204,8 +204,8 @@ public final class Coordinator {
   }
 
   /** A run of {@code schema} this replica makes, holding its lease. */
-  private Future<Void> run(String schema, Locks.Lease lease) {
-    return new Run(schema, lease, runners.apply(schema), recorder, clock, new Run.Listener() {
+  private Future<Run.End> run(String schema, Locks.Lease lease, int attempt) {
+    return new Run(schema, lease, runners.apply(schema), recorder, clock, attempt, RetryPolicy.DEFAULT, new Run.Listener() {
       @Override
       public void inspected(SchemaInfo info) {
         projection.observe(info);
@@ -222,6 +222,11 @@ public final class Coordinator {
       public void settled(Event outcome) {
         // Settled at once, without waiting for the log to bring the outcome back.
         settle(outcome);
+      }
+
+      @Override
+      public void interrupted() {
+        projection.observeHolder(schema, null); // no run here now: not "migrating"
       }
     }).start();
   }
