@@ -86,7 +86,9 @@ final class Replica extends VerticleBase {
     runner = new WorkerRunner(vertx, new FlywayRunner(config.database(), config.migrations(), config.createSchemas()),
         config.maxParallel());
     coordinator = new Coordinator(config, store, broadcaster, lock, schema -> runner, new VertxClock(vertx));
-    Future<?> started = Bootstrap.run(pool)
+    String probe = config.schemas().literals().isEmpty() ? "public" : config.schemas().literals().get(0);
+    Future<?> started = (config.allowNoMigrations() ? Future.<Void>succeededFuture() : runner.checkLocations(probe))
+        .compose(v -> Bootstrap.run(pool))
         .compose(v -> broadcaster.start())
         .compose(v -> coordinator.start());
     if (!http) return started;

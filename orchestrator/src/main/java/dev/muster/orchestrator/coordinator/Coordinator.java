@@ -126,6 +126,10 @@ public final class Coordinator {
         .compose(v -> {
           String latest = latest(schema);
           if (wanted != null && !reaches(schema, wanted)) return Future.failedFuture(ArrivalRefused.versionSkew(request, latest));
+          SchemaView view = projection.view(schema);
+          if (view != null && view.status() == SchemaStatus.DRIFTED) {
+            return Future.failedFuture(ArrivalRefused.drifted(request, latest, view.drift()));
+          }
           String required = wanted != null ? wanted : latest;
           long position = feed.lastSeq();
           if (request.resumeAfter() != null) return Future.succeededFuture(Arrival.resumed(request, required, position));

@@ -92,6 +92,15 @@ final class Run {
             log.warn("Schema {}: dropped {} left INVALID by an interrupted CREATE INDEX CONCURRENTLY", schema,
                 prepared.droppedInvalidIndexes());
           }
+          if (info.drifted()) {
+            // Never run (Flyway would refuse) and never ready: the waiters get the drift as the run's failure.
+            listener.inspected(info);
+            log.warn("Schema {} has drifted from its migration files: {}", schema, info.drift());
+            return recorder.append(new Payload.SchemaFailed(schema, null, null, info.current(),
+                    new Payload.RunError(null, "drifted: " + info.drift()), (clock.nanoTime() - startedNanos) / 1_000_000))
+                .onSuccess(listener::settled)
+                .<Void>mapEmpty();
+          }
           if (info.upToDate()) {
             listener.upToDate(info);
             return Future.<Void>succeededFuture();

@@ -9,6 +9,7 @@ import dev.muster.orchestrator.events.Payload.MigrationStarted;
 import dev.muster.orchestrator.events.Payload.RunError;
 import dev.muster.orchestrator.events.Payload.SchemaFailed;
 import dev.muster.orchestrator.events.Payload.SchemaReady;
+import dev.muster.orchestrator.events.Payload.SchemaRepaired;
 import dev.muster.orchestrator.events.Payload.ServiceGaveUp;
 import dev.muster.orchestrator.events.Payload.ServiceReleased;
 import dev.muster.orchestrator.events.Payload.ServiceStarting;
@@ -104,6 +105,11 @@ public final class EventCodec {
             .put(ERROR, new JsonObject().put(SQL_STATE, p.error().sqlState()).put(MESSAGE, p.error().message()))
             .put(DURATION_MS, p.durationMs());
       }
+      case SCHEMA_REPAIRED -> {
+        SchemaRepaired p = (SchemaRepaired) payload;
+        json.put(ACCEPTED, p.accepted()).put(REMAINING, p.remaining()).put(ALIGNED, p.aligned()).put(DELETED, p.deleted())
+            .put(REMOVED, p.removed());
+      }
     }
   }
 
@@ -137,6 +143,8 @@ public final class EventCodec {
         yield new SchemaFailed(schema, text(json, VERSION), text(json, DESCRIPTION), text(json, SCHEMA_VERSION),
             new RunError(text(error, SQL_STATE), text(error, MESSAGE)), number(json, DURATION_MS));
       }
+      case SCHEMA_REPAIRED -> new SchemaRepaired(schema, text(json, ACCEPTED), text(json, REMAINING),
+          intOf(number(json, ALIGNED)), intOf(number(json, DELETED)), intOf(number(json, REMOVED)));
     };
   }
 

@@ -15,7 +15,9 @@ public enum EventType {
   MIGRATION_STARTED("migration.started", Scope.SCHEMA),
   MIGRATION_APPLIED("migration.applied", Scope.SCHEMA),
   SCHEMA_READY("schema.ready", Scope.SCHEMA),
-  SCHEMA_FAILED("schema.failed", Scope.SCHEMA);
+  SCHEMA_FAILED("schema.failed", Scope.SCHEMA),
+  // Issue 9 (truth): drift accepted by `muster repair`.
+  SCHEMA_REPAIRED("schema.repaired", Scope.SCHEMA);
 
   /** Who an event is about, which decides whose arrival streams carry it. */
   public enum Scope {

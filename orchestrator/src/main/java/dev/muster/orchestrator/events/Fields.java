@@ -27,6 +27,12 @@ public final class Fields {
   public static final String ERROR = "error";
   public static final String SQL_STATE = "sqlState";
   public static final String MESSAGE = "message";
+  // schema.repaired (issue 9).
+  public static final String ACCEPTED = "accepted";
+  public static final String REMAINING = "remaining";
+  public static final String ALIGNED = "aligned";
+  public static final String DELETED = "deleted";
+  public static final String REMOVED = "removed";
 
   // An arrival's body (beside service, instance, schema, requiredVersion).
   public static final String TIMEOUT_SECONDS = "timeoutSeconds";
@@ -41,6 +47,8 @@ public final class Fields {
   public static final String RUNNING_MIGRATION = "runningMigration";
   public static final String LAST_RUN = "lastRun";
   public static final String OUTCOME = "outcome";
+  /** Flyway's explanation of a drifted schema's mismatch. */
+  public static final String DRIFT = "drift";
   /** The readiness probe's answer: whether the schema is at the version asked for. */
   public static final String READY = "ready";
 

@@ -154,4 +154,21 @@ public sealed interface Payload {
 
   /** A failed run as status pages and answers show it: its error, and the migration that failed. */
   record FailureReport(String sqlState, String message, String version, String description) {}
+
+  /**
+   * {@code muster repair} accepted a drifted schema's history under its lock (Flyway's {@code repair}).
+   *
+   * @param accepted  the drift it accepted, as Flyway explained it ({@code null}: there was none)
+   * @param remaining drift still there afterwards ({@code null}: none; the schema is no longer drifted)
+   * @param aligned   applied migrations whose checksum and description were aligned with the files
+   * @param deleted   applied migrations with no file, marked deleted
+   * @param removed   failed migrations' rows removed
+   */
+  record SchemaRepaired(String schema, String accepted, String remaining, int aligned, int deleted, int removed)
+      implements Payload {
+    @Override
+    public EventType type() {
+      return EventType.SCHEMA_REPAIRED;
+    }
+  }
 }

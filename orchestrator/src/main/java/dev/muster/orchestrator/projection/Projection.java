@@ -55,6 +55,12 @@ public final class Projection {
         s.runningMigration = null;
       }
       case SCHEMA_READY, SCHEMA_FAILED -> settle(s, event, (Payload.Outcome) p);
+      case SCHEMA_REPAIRED -> {
+        // The history now matches the files (or still does not, as the repair says); a failure it leaves is gone.
+        s.drift = ((Payload.SchemaRepaired) p).remaining();
+        s.lastFailure = null;
+        if (s.holder == null && s.runningMigration == null && s.observed) s.rest();
+      }
     }
   }
 
@@ -64,6 +70,7 @@ public final class Projection {
     s.latest = info.latest();
     s.pending = info.pending();
     s.applied(info.current());
+    s.drift = info.drift();
     s.observed = true;
     if (s.holder == null && s.runningMigration == null) s.rest();
   }
@@ -142,6 +149,8 @@ public final class Projection {
     String runningMigration;
     SchemaView.LastRun lastRun;
     FailureReport lastFailure;
+    /** Flyway's explanation while the history does not match the files, as last read. */
+    String drift;
 
     State(String name) {
       this.name = name;
@@ -162,8 +171,10 @@ public final class Projection {
     }
 
     SchemaView view() {
-      return new SchemaView(name, status, version, latest, pending, waiting.size(), holder, runningMigration, lastRun,
-          status == SchemaStatus.FAILED ? lastFailure : null);
+      // Drift outranks every state but a run under way: a drifted schema is never ready, failed or pending.
+      SchemaStatus shown = drift != null && status != SchemaStatus.MIGRATING ? SchemaStatus.DRIFTED : status;
+      return new SchemaView(name, shown, version, latest, pending, waiting.size(), holder, runningMigration, lastRun,
+          shown == SchemaStatus.FAILED ? lastFailure : null, shown == SchemaStatus.DRIFTED ? drift : null);
     }
   }
 }

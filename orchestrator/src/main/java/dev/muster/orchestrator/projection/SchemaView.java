@@ -21,13 +21,21 @@ import java.util.List;
  * @param lockHolder    the replica running it ({@code null}: no run under way)
  * @param lastRun       its last run's outcome ({@code null}: none known)
  * @param error         its last run's failure while it is {@link SchemaStatus#FAILED}, else {@code null}
+ * @param drift         Flyway's explanation while it is {@link SchemaStatus#DRIFTED}, else {@code null}
  */
 public record SchemaView(String schema, SchemaStatus status, String version, String latestVersion,
     List<SchemaInfo.Migration> pending, int waiting, String lockHolder, String runningMigration, LastRun lastRun,
-    FailureReport error) {
+    FailureReport error, String drift) {
 
   public SchemaView {
     pending = List.copyOf(pending);
+  }
+
+  /** A view without drift. */
+  public SchemaView(String schema, SchemaStatus status, String version, String latestVersion,
+      List<SchemaInfo.Migration> pending, int waiting, String lockHolder, String runningMigration, LastRun lastRun,
+      FailureReport error) {
+    this(schema, status, version, latestVersion, pending, waiting, lockHolder, runningMigration, lastRun, error, null);
   }
 
   /** A run's outcome: when it ended, how long it took, who ran it, and whether it left the schema ready. */
@@ -38,7 +46,7 @@ public record SchemaView(String schema, SchemaStatus status, String version, Str
    * whatever runs now. Without {@code required}, it must be at the latest its migrations reach.
    */
   public boolean readyFor(String required) {
-    if (status == SchemaStatus.UNKNOWN) return false;
+    if (status == SchemaStatus.UNKNOWN || status == SchemaStatus.DRIFTED) return false;
     return Versions.reaches(version, required != null ? required : latestVersion);
   }
 
@@ -60,6 +68,7 @@ public record SchemaView(String schema, SchemaStatus status, String version, Str
             .put(DURATION_MS, lastRun.durationMs())
             .put(ORCHESTRATOR, lastRun.orchestrator())
             .put(OUTCOME, lastRun.outcome().wire()))
-        .put(ERROR, error == null ? null : EventCodec.encode(error));
+        .put(ERROR, error == null ? null : EventCodec.encode(error))
+        .put(DRIFT, drift);
   }
 }

@@ -20,6 +20,9 @@ import org.flywaydb.core.api.callback.Callback;
 import org.flywaydb.core.api.callback.Context;
 import org.flywaydb.core.api.callback.Event;
 import org.flywaydb.core.api.output.MigrateResult;
+import org.flywaydb.core.api.output.RepairResult;
+import org.flywaydb.core.api.output.ValidateOutput;
+import org.flywaydb.core.api.output.ValidateResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,7 +72,67 @@ public final class FlywayRunner {
       pending.add(new SchemaInfo.Migration(text(m.getVersion()), m.getDescription(), m.getScript()));
     }
     MigrationInfo current = info.current();
-    return new SchemaInfo(schema, current == null ? null : text(current.getVersion()), text(latest), pending);
+    return new SchemaInfo(schema, current == null ? null : text(current.getVersion()), text(latest), pending,
+        drift(schema));
+  }
+
+  /**
+   * Flyway's explanation of how the applied migrations differ from the files — an edited checksum, an applied
+   * migration whose file is gone, an applied version the files do not know — or {@code null} when they match.
+   * Pending migrations are not drift.
+   */
+  private String drift(String schema) {
+    ValidateResult result = validating(schema).validateWithResult();
+    if (result.validationSuccessful) return null;
+    List<String> reasons = new ArrayList<>();
+    if (result.invalidMigrations != null) {
+      for (ValidateOutput o : result.invalidMigrations) {
+        if (o.errorDetails != null && o.errorDetails.errorMessage != null) reasons.add(o.errorDetails.errorMessage.strip());
+      }
+    }
+    if (reasons.isEmpty() && result.errorDetails != null) reasons.add(String.valueOf(result.errorDetails.errorMessage).strip());
+    return reasons.isEmpty() ? "the applied migrations do not match the files" : String.join("; ", reasons);
+  }
+
+  /**
+   * How many migrations the locations hold (read as {@code schema}'s would be): 0 when a location does not exist or
+   * is empty — most likely a mistyped path.
+   */
+  public int migrationFiles(String schema) {
+    int resolved = 0;
+    for (MigrationInfo m : flyway(schema, null).info().all()) {
+      if (m.getState().isResolved()) resolved++;
+    }
+    return resolved;
+  }
+
+  /** The locations, as configured. */
+  public List<String> locations() {
+    return locations;
+  }
+
+  /** Accepts drift: Flyway's {@code repair} (call it holding the schema's lock). */
+  public Repaired repair(String schema) {
+    // Validated as drift() sees it, so that an applied version the files do not know is marked deleted too.
+    RepairResult result = validating(schema).repair();
+    return new Repaired(result.migrationsRemoved.size(), result.migrationsAligned.size(), result.migrationsDeleted.size());
+  }
+
+  /** What a repair changed in the history table: rows of failed runs removed, checksums aligned, missing marked deleted. */
+  public record Repaired(int removed, int aligned, int deleted) {}
+
+  private Flyway validating(String schema) {
+    return Flyway.configure()
+        .dataSource(database.jdbcUrl(), database.user(), database.password())
+        .schemas(schema)
+        .defaultSchema(schema)
+        .createSchemas(false)
+        .locations(locations.toArray(String[]::new))
+        .connectRetries(0)
+        .initSql(CONNECTION_CHECK)
+        // Only what is pending is not drift: a future (unknown applied) version is, unlike Flyway's default.
+        .ignoreMigrationPatterns("*:pending")
+        .load();
   }
 
   public Runner.Result migrate(String schema, Runner.Progress progress) throws MigrationFailure {

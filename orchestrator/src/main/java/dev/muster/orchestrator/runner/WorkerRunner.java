@@ -47,6 +47,21 @@ public final class WorkerRunner implements Runner {
     return runs.executeBlocking(() -> flyway.migrate(schema, progress), false);
   }
 
+  /**
+   * Fails with {@link IllegalArgumentException} when the locations hold no migrations (a path that does not exist, an
+   * empty directory): a replica must not start and call every schema "ready, no version".
+   */
+  public Future<Void> checkLocations(String schema) {
+    return vertx.executeBlocking(() -> {
+      if (flyway.migrationFiles(schema) == 0) {
+        throw new IllegalArgumentException("MUSTER_MIGRATIONS " + String.join(",", flyway.locations()) + " holds no"
+            + " migrations: the location does not exist or is empty (set MUSTER_ALLOW_NO_MIGRATIONS=true if that is"
+            + " intended)");
+      }
+      return null;
+    }, false);
+  }
+
   /** Lets the runs' executor go (a shared one: it closes when its last user closes it). */
   public Future<Void> close() {
     return runs.close();
