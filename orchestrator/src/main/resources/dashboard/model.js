@@ -15,7 +15,7 @@ export const SERVICE_EVENT_TYPES = ['service.starting', 'service.released', 'ser
 export const SCHEMA_EVENT_TYPES = [
   'schema.lock_acquired', 'migration.started', 'migration.applied', 'schema.ready', 'schema.failed',
   // Issue 9 (truth).
-  'schema.repaired',
+  'schema.repaired', 'schema.interrupted',
 ];
 export const EVENT_TYPES = [...SERVICE_EVENT_TYPES, ...SCHEMA_EVENT_TYPES];
 const SCHEMA_EVENTS = new Set(SCHEMA_EVENT_TYPES);
@@ -200,6 +200,12 @@ export class Model {
         s.state = s.pending.length === 0 ? 'ready' : 'pending';
         s.error = null;
         this.endRun(s, e, 'ready');
+        break;
+      case 'schema.interrupted':
+        // The run's session died; nobody runs it until its retry takes the lock.
+        s.lockHolder = null;
+        s.runningMigration = null;
+        if (s.state === 'migrating') s.state = s.pending.length === 0 ? 'ready' : 'pending';
         break;
       case 'schema.repaired':
         // Drift accepted: the history matches the files again (unless the repair says what still differs).
@@ -480,6 +486,12 @@ export function describe(e) {
         text: `ready at ${e.version ?? '?'}`
           + (e.migrations != null ? ` — ${e.migrations} migration${e.migrations === 1 ? '' : 's'}` : '')
           + (e.durationMs != null ? ` in ${formatDuration(e.durationMs)}` : ''),
+      };
+    case 'schema.interrupted':
+      return {
+        level: 'warn',
+        text: `run interrupted (attempt ${e.attempt ?? '?'} of ${e.attempts ?? '?'}): `
+          + `${e.error?.sqlState ?? '?'} ${e.error?.message ?? ''}`.trim() + '; tried again',
       };
     case 'schema.repaired':
       return {

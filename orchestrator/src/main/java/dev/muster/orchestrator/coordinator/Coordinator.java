@@ -242,6 +242,11 @@ public final class Coordinator {
     switch (e.type()) {
       case SCHEMA_LOCK_ACQUIRED, MIGRATION_STARTED, MIGRATION_APPLIED -> scheduler.heardFromHolder(e.schema());
       case SCHEMA_READY, SCHEMA_FAILED -> settle(e);
+      case SCHEMA_INTERRUPTED -> {
+        if (!config.replicaId().equals(e.orchestrator())) {
+          scheduler.interruptedElsewhere(e.schema(), ((Payload.SchemaInterrupted) e.payload()).attempt());
+        }
+      }
       default -> { }
     }
   }

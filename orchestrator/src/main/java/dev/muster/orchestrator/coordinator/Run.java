@@ -160,7 +160,12 @@ final class Run {
     if (!(ar.cause() instanceof MigrationFailure f)) return Future.failedFuture(ar.cause());
     if (f.lockContention()) return Future.failedFuture(new RunInterrupted(f, true)); // never a failure
     if (f.connectionLost()) {
-      if (!retries.isLast(attempt)) return Future.failedFuture(new RunInterrupted(f, false)); // run it again later
+      if (!retries.isLast(attempt)) {
+        // On the record, so that no replica shows it "migrating" while nobody runs it; then run it again later.
+        Payload.SchemaInterrupted interrupted = new Payload.SchemaInterrupted(schema, f.version(), attempt,
+            retries.attempts(), new Payload.RunError(f.sqlState(), f.getMessage()));
+        return recorder.append(interrupted).transform(v -> Future.failedFuture(new RunInterrupted(f, false)));
+      }
       String message = "the migration's session ended " + attempt + " time(s) in a row, the last time: " + f.getMessage()
           + (f.terminatedByAdministrator() ? " (terminated by an administrator: pg_terminate_backend, or a shutdown)" : "");
       log.warn("Run of schema {} failed after {} attempts: [{}] {}", schema, attempt, f.sqlState(), message);

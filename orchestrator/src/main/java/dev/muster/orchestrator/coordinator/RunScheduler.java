@@ -111,7 +111,26 @@ final class RunScheduler {
   /** The schema's run ended (an outcome is in the log): nobody is left to watch. */
   void settled(String schema) {
     Slot s = slots.get(schema);
-    if (s != null) s.cancelCheck();
+    if (s == null) return;
+    s.cancelCheck();
+    s.interruptions = 0;
+    s.retriesWithout = 0;
+  }
+
+  /**
+   * Another replica's run of the schema died as attempt {@code attempt} ({@code schema.interrupted}): the bound on
+   * attempts is the fleet's, not each replica's, and the retry waits out the same backoff.
+   */
+  void interruptedElsewhere(String schema, int attempt) {
+    Slot s = slots.get(schema);
+    if (s == null || s.phase == Phase.RUNNING) return;
+    s.interruptions = Math.max(s.interruptions, attempt);
+    if (s.phase != Phase.IDLE || stopping || !wanted.test(schema)) return;
+    s.cancelCheck();
+    s.check = clock.schedule(retries.delayAfter(attempt), () -> {
+      s.check = null;
+      request(s.schema);
+    });
   }
 
   Phase phase(String schema) {

@@ -9,6 +9,7 @@ import dev.muster.orchestrator.events.Payload.MigrationStarted;
 import dev.muster.orchestrator.events.Payload.RunError;
 import dev.muster.orchestrator.events.Payload.SchemaFailed;
 import dev.muster.orchestrator.events.Payload.SchemaReady;
+import dev.muster.orchestrator.events.Payload.SchemaInterrupted;
 import dev.muster.orchestrator.events.Payload.SchemaRepaired;
 import dev.muster.orchestrator.events.Payload.ServiceGaveUp;
 import dev.muster.orchestrator.events.Payload.ServiceReleased;
@@ -110,6 +111,11 @@ public final class EventCodec {
         json.put(ACCEPTED, p.accepted()).put(REMAINING, p.remaining()).put(ALIGNED, p.aligned()).put(DELETED, p.deleted())
             .put(REMOVED, p.removed());
       }
+      case SCHEMA_INTERRUPTED -> {
+        SchemaInterrupted p = (SchemaInterrupted) payload;
+        json.put(VERSION, p.version()).put(ATTEMPT, p.attempt()).put(ATTEMPTS, p.attempts())
+            .put(ERROR, new JsonObject().put(SQL_STATE, p.error().sqlState()).put(MESSAGE, p.error().message()));
+      }
     }
   }
 
@@ -145,6 +151,11 @@ public final class EventCodec {
       }
       case SCHEMA_REPAIRED -> new SchemaRepaired(schema, text(json, ACCEPTED), text(json, REMAINING),
           intOf(number(json, ALIGNED)), intOf(number(json, DELETED)), intOf(number(json, REMOVED)));
+      case SCHEMA_INTERRUPTED -> {
+        JsonObject error = json.getValue(ERROR) instanceof JsonObject e ? e : new JsonObject();
+        yield new SchemaInterrupted(schema, text(json, VERSION), intOf(number(json, ATTEMPT)),
+            intOf(number(json, ATTEMPTS)), new RunError(text(error, SQL_STATE), text(error, MESSAGE)));
+      }
     };
   }
 

@@ -16,8 +16,9 @@ public enum EventType {
   MIGRATION_APPLIED("migration.applied", Scope.SCHEMA),
   SCHEMA_READY("schema.ready", Scope.SCHEMA),
   SCHEMA_FAILED("schema.failed", Scope.SCHEMA),
-  // Issue 9 (truth): drift accepted by `muster repair`.
-  SCHEMA_REPAIRED("schema.repaired", Scope.SCHEMA);
+  // Issue 9 (truth): drift accepted by `muster repair`; a run whose session died, to be tried again.
+  SCHEMA_REPAIRED("schema.repaired", Scope.SCHEMA),
+  SCHEMA_INTERRUPTED("schema.interrupted", Scope.SCHEMA);
 
   /** Who an event is about, which decides whose arrival streams carry it. */
   public enum Scope {

@@ -33,6 +33,9 @@ public final class Fields {
   public static final String ALIGNED = "aligned";
   public static final String DELETED = "deleted";
   public static final String REMOVED = "removed";
+  // schema.interrupted (issue 9).
+  public static final String ATTEMPT = "attempt";
+  public static final String ATTEMPTS = "attempts";
 
   // An arrival's body (beside service, instance, schema, requiredVersion).
   public static final String TIMEOUT_SECONDS = "timeoutSeconds";

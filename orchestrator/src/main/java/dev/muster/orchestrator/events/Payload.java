@@ -171,4 +171,23 @@ public sealed interface Payload {
       return EventType.SCHEMA_REPAIRED;
     }
   }
+
+  /**
+   * A run ended without an outcome because its session died (an operator's {@code pg_terminate_backend}, a restart):
+   * PostgreSQL rolled back what was under way, nobody runs the schema now, and it is tried again after a backoff
+   * until {@code attempts}; the last attempt's death is a {@code schema.failed} with its cause instead.
+   *
+   * @param version the migration that was running ({@code null}: none had started)
+   * @param attempt this run's attempt, 1-based, of {@code attempts}
+   */
+  record SchemaInterrupted(String schema, String version, int attempt, int attempts, RunError error) implements Payload {
+    public SchemaInterrupted {
+      if (error == null) error = new RunError(null, null);
+    }
+
+    @Override
+    public EventType type() {
+      return EventType.SCHEMA_INTERRUPTED;
+    }
+  }
 }

@@ -55,6 +55,16 @@ public final class Projection {
         s.runningMigration = null;
       }
       case SCHEMA_READY, SCHEMA_FAILED -> settle(s, event, (Payload.Outcome) p);
+      case SCHEMA_INTERRUPTED -> {
+        // Its run's session died: nobody runs it until the retry takes the lock again.
+        s.holder = null;
+        s.runningMigration = null;
+        if (s.observed) {
+          s.rest();
+        } else {
+          s.status = SchemaStatus.UNKNOWN;
+        }
+      }
       case SCHEMA_REPAIRED -> {
         // The history now matches the files (or still does not, as the repair says); a failure it leaves is gone.
         s.drift = ((Payload.SchemaRepaired) p).remaining();

@@ -26,7 +26,9 @@ class EventCodecTest {
         new Payload.MigrationApplied("public", "2", "add orders", 15L),
         new Payload.SchemaReady("public", "3", 2, 40L),
         new Payload.SchemaFailed("public", "3", "broken", "2", new Payload.RunError("42P01", "no such table"), 41L),
-        new Payload.SchemaRepaired("public", "checksum mismatch for 2", null, 1, 0, 0));
+        new Payload.SchemaRepaired("public", "checksum mismatch for 2", null, 1, 0, 0),
+        new Payload.SchemaInterrupted("public", "2", 1, 3, new Payload.RunError("57P01",
+            "terminating connection due to administrator command")));
   }
 
   /** As the log hands an appended event back: its fields with seq and at. */
@@ -99,7 +101,8 @@ class EventCodecTest {
   @Test
   void typesAndStatesHaveTheirContractNames() {
     assertEquals(List.of("service.starting", "service.released", "service.gave_up", "schema.lock_acquired",
-        "migration.started", "migration.applied", "schema.ready", "schema.failed", "schema.repaired"),
+        "migration.started", "migration.applied", "schema.ready", "schema.failed", "schema.repaired",
+        "schema.interrupted"),
         EnumSet.allOf(EventType.class).stream().map(EventType::wire).toList());
     assertEquals(List.of("unknown", "pending", "migrating", "ready", "failed", "drifted"),
         EnumSet.allOf(SchemaStatus.class).stream().map(SchemaStatus::wire).toList());
