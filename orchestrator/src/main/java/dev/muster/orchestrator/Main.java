@@ -1,8 +1,10 @@
 package dev.muster.orchestrator;
 
 import dev.muster.orchestrator.cli.ExitCodes;
+import dev.muster.orchestrator.cli.InterveneCommand;
 import dev.muster.orchestrator.cli.MigrateCommand;
 import dev.muster.orchestrator.cli.PlanCommand;
+import dev.muster.orchestrator.cli.RepairCommand;
 import dev.muster.orchestrator.cli.ServeCommand;
 import dev.muster.orchestrator.cli.StatusCommand;
 import java.io.PrintWriter;
@@ -14,7 +16,7 @@ import picocli.CommandLine.Command;
 @Command(name = "muster-orchestrator", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Runs each schema's migrations once for a whole fleet and tells every waiting service.",
     subcommands = {ServeCommand.class, MigrateCommand.class, StatusCommand.class, PlanCommand.class,
-        dev.muster.orchestrator.cli.InterveneCommand.class,
+        RepairCommand.class, InterveneCommand.class,
         dev.muster.orchestrator.demo.DemoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 

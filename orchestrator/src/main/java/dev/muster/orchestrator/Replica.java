@@ -6,13 +6,13 @@ import dev.muster.orchestrator.coordinator.Arrival;
 import dev.muster.orchestrator.coordinator.Coordinator;
 import dev.muster.orchestrator.coordinator.VertxClock;
 import dev.muster.orchestrator.db.Bootstrap;
+import dev.muster.orchestrator.db.KeepAlive;
 import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.EventStore;
 import dev.muster.orchestrator.http.HttpApi;
 import dev.muster.orchestrator.lock.SchemaLock;
 import dev.muster.orchestrator.runner.FlywayRunner;
 import dev.muster.orchestrator.runner.LockSafety;
-import dev.muster.orchestrator.runner.Runner;
 import dev.muster.orchestrator.runner.WorkerRunner;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -42,6 +42,7 @@ final class Replica extends VerticleBase {
   private Pool pool;
   private Broadcaster broadcaster;
   private SchemaLock lock;
+  private WorkerRunner runner;
   private Coordinator coordinator;
   private HttpServer server;
 
@@ -76,14 +77,19 @@ final class Replica extends VerticleBase {
   @Override
   public Future<?> start() {
     PgConnectOptions options = config.database().connectOptions();
-    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(options).using(vertx).build();
+    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(options)
+        // Pooled sessions idle between appends: a server-side idle timeout would close one as it is handed out.
+        .withConnectHandler(conn -> KeepAlive.apply(conn).onComplete(ar -> conn.close()))
+        .using(vertx).build();
     EventStore store = new EventStore(pool, config.replicaId());
     broadcaster = new Broadcaster(vertx, options, pool, store, config.replicaId());
     lock = new SchemaLock(vertx, options, config.replicaId());
-    Runner runner = new WorkerRunner(vertx, new FlywayRunner(config.database(), config.migrations(), config.createSchemas(),
-        LockSafety.from(config)));
+    runner = new WorkerRunner(vertx, new FlywayRunner(config.database(), config.migrations(), config.createSchemas(),
+        LockSafety.from(config)), config.maxParallel());
     coordinator = new Coordinator(config, store, broadcaster, lock, schema -> runner, new VertxClock(vertx));
-    Future<?> started = Bootstrap.run(pool)
+    String probe = config.schemas().literals().isEmpty() ? "public" : config.schemas().literals().get(0);
+    Future<?> started = (config.allowNoMigrations() ? Future.<Void>succeededFuture() : runner.checkLocations(probe))
+        .compose(v -> Bootstrap.run(pool))
         .compose(v -> broadcaster.start())
         .compose(v -> coordinator.start());
     if (!http) return started;
@@ -103,6 +109,7 @@ final class Replica extends VerticleBase {
         .eventually(() -> coordinator == null ? Future.succeededFuture() : coordinator.stop(STOP_BOUND))
         .eventually(() -> broadcaster == null ? Future.succeededFuture() : broadcaster.close())
         .eventually(() -> lock == null ? Future.succeededFuture() : lock.close())
+        .eventually(() -> runner == null ? Future.succeededFuture() : runner.close())
         .eventually(() -> pool == null ? Future.succeededFuture() : pool.close());
   }
 }

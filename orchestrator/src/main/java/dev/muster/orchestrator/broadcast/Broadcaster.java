@@ -1,5 +1,6 @@
 package dev.muster.orchestrator.broadcast;
 
+import dev.muster.orchestrator.db.KeepAlive;
 import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.EventFeed;
 import dev.muster.orchestrator.events.EventStore;
@@ -8,6 +9,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.pubsub.PgSubscriber;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
@@ -131,6 +133,12 @@ public final class Broadcaster implements EventFeed {
 
   private void onSubscribed() {
     lastPingNanos = System.nanoTime();
+    // A listening session is idle between notifications: exempt it from idle timeouts, or it is closed every few s.
+    PgConnection listening = subscriber.actualConnection();
+    if (listening != null) {
+      KeepAlive.apply(listening).onFailure(e -> log.warn("Could not exempt the listening session from idle timeouts: {}",
+          e.getMessage()));
+    }
     if (lastSeq < 0) {
       // First LISTEN: it is in place, so whatever commits after this read is notified to us.
       store.lastSeq().onSuccess(seq -> {

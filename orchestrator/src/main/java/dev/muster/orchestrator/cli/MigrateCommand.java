@@ -1,6 +1,7 @@
 package dev.muster.orchestrator.cli;
 
 import dev.muster.orchestrator.Orchestrator;
+import dev.muster.orchestrator.coordinator.ArrivalRefused;
 import dev.muster.orchestrator.config.MusterConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -21,7 +22,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "migrate", mixinStandardHelpOptions = true,
     description = {"Migrate schemas once, as a deploy step, under the same per-schema locks as serve: safe while "
         + "serve runs elsewhere (a run under way there is joined, not repeated).",
-        "Exit 0 when every schema is ready, 3 when a migration failed, 4 on timeout, 2 on bad usage."})
+        "Exit 0 when every schema is ready, 3 when a migration failed or a schema has drifted from its files, 4 on timeout,"
+            + " 2 on bad usage."})
 public final class MigrateCommand implements Callable<Integer> {
   @Mixin
   Settings settings;
@@ -50,7 +52,16 @@ public final class MigrateCommand implements Callable<Integer> {
         for (String schema : schemas) outcomes.add(orchestrator.migrate(schema, Duration.ofSeconds(timeoutSeconds)));
         int exit = ExitCodes.OK;
         for (int i = 0; i < schemas.size(); i++) {
-          Event outcome = outcomes.get(i).await();
+          Event outcome;
+          try {
+            outcome = outcomes.get(i).await();
+          } catch (ArrivalRefused refused) {
+            // A drifted schema is never ready: it is refused before any run.
+            out.println(schemas.get(i) + ": " + (refused.reason() == ArrivalRefused.Reason.DRIFTED ? "DRIFTED: " : "REFUSED: ")
+                + refused.getMessage());
+            exit = Math.max(exit, ExitCodes.MIGRATION_FAILED);
+            continue;
+          }
           out.println(describe(schemas.get(i), outcome));
           exit = Math.max(exit, exitCode(outcome));
         }
@@ -65,6 +76,7 @@ public final class MigrateCommand implements Callable<Integer> {
   static String describe(String schema, Event outcome) {
     Payload p = outcome.payload();
     if (p instanceof Payload.SchemaFailed failed) {
+      if (failed.version() == null) return schema + ": FAILED: " + failed.error().message();
       return schema + ": FAILED at V" + failed.version() + " " + (failed.description() == null ? "" : failed.description())
           + " [" + failed.error().sqlState() + "] " + failed.error().message();
     }

@@ -55,6 +55,10 @@ public final class MusterConfig {
       .flag("--migrations", "LOCATIONS")
       .describe("Flyway locations, comma-separated")
       .defaultText("required (demo brings its own)");
+  public static final Setting<Boolean> ALLOW_NO_MIGRATIONS = Setting.of("MUSTER_ALLOW_NO_MIGRATIONS", bool(), false)
+      .flag("--allow-no-migrations", "BOOL")
+      .describe("start even when MUSTER_MIGRATIONS does not exist or holds no migrations (otherwise serve and migrate "
+          + "exit 2)");
   public static final Setting<SchemaNames> SCHEMAS = Setting.of("MUSTER_SCHEMAS", schemaNames(),
           SchemaNames.parse("public"))
       .flag("--schemas", "PATTERNS")
@@ -158,7 +162,7 @@ public final class MusterConfig {
 
   /** Every setting, in the order of {@code docs/configuration.md}. */
   public static final List<Setting<?>> SETTINGS = List.of(DATABASE_URL, DATABASE_PASSWORD, DATABASE_SSLMODE,
-      DATABASE_SSLROOTCERT, DATABASE_SSLCERT, DATABASE_SSLKEY, MIGRATIONS, SCHEMAS, HTTP_PORT, TOKEN, READ_TOKEN,
+      DATABASE_SSLROOTCERT, DATABASE_SSLCERT, DATABASE_SSLKEY, MIGRATIONS, ALLOW_NO_MIGRATIONS, SCHEMAS, HTTP_PORT, TOKEN, READ_TOKEN,
       MAX_PARALLEL, RUNNER, CREATE_SCHEMAS, REPLICA, HEARTBEAT, TAKEOVER_CHECK, MAX_BODY_BYTES, MAX_HEADER_BYTES,
       MAX_STREAMS, MAX_STREAMS_PER_CLIENT, STREAM_IDLE_TIMEOUT, LOCK_TIMEOUT, STATEMENT_TIMEOUT, LOCK_ATTEMPTS,
       LOCK_RETRY_FOR, LOCK_RETRY_DELAY, LOCK_RETRY_MAX_DELAY, IDLE_IN_TRANSACTION_TIMEOUT, TERMINATE_IDLE_BLOCKERS,
@@ -304,6 +308,11 @@ public final class MusterConfig {
     return get(MAX_PARALLEL);
   }
 
+  /** Whether a migrations location that does not exist or is empty is accepted. */
+  public boolean allowNoMigrations() {
+    return get(ALLOW_NO_MIGRATIONS);
+  }
+
   public boolean createSchemas() {
     return get(CREATE_SCHEMAS);
   }
@@ -428,6 +437,7 @@ public final class MusterConfig {
     public Builder token(String v) { return set(TOKEN, v); }
     public Builder maxParallel(int v) { return set(MAX_PARALLEL, v); }
     public Builder createSchemas(boolean v) { return set(CREATE_SCHEMAS, v); }
+    public Builder allowNoMigrations(boolean v) { return set(ALLOW_NO_MIGRATIONS, v); }
     public Builder replicaId(String v) { return set(REPLICA, v); }
     public Builder heartbeat(Duration v) { return set(HEARTBEAT, v); }
     public Builder takeoverCheck(Duration v) { return set(TAKEOVER_CHECK, v); }

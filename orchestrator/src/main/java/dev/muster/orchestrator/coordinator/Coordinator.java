@@ -128,6 +128,10 @@ public final class Coordinator {
         .compose(v -> {
           String latest = latest(schema);
           if (wanted != null && !reaches(schema, wanted)) return Future.failedFuture(ArrivalRefused.versionSkew(request, latest));
+          SchemaView view = projection.view(schema);
+          if (view != null && view.status() == SchemaStatus.DRIFTED) {
+            return Future.failedFuture(ArrivalRefused.drifted(request, latest, view.drift()));
+          }
           String required = wanted != null ? wanted : latest;
           long position = feed.lastSeq();
           if (request.resumeAfter() != null) return Future.succeededFuture(Arrival.resumed(request, required, position));
@@ -214,8 +218,8 @@ public final class Coordinator {
   }
 
   /** A run of {@code schema} this replica makes, holding its lease. */
-  private Future<Void> run(String schema, Locks.Lease lease) {
-    Run run = new Run(schema, lease, runners.apply(schema), recorder, clock, new Run.Listener() {
+  private Future<Run.End> run(String schema, Locks.Lease lease, int attempt) {
+    Run run = new Run(schema, lease, runners.apply(schema), recorder, clock, attempt, RetryPolicy.DEFAULT, new Run.Listener() {
       @Override
       public void inspected(SchemaInfo info) {
         projection.observe(info);
@@ -232,6 +236,11 @@ public final class Coordinator {
       public void settled(Event outcome) {
         // Settled at once, without waiting for the log to bring the outcome back.
         settle(outcome);
+      }
+
+      @Override
+      public void interrupted() {
+        projection.observeHolder(schema, null); // no run here now: not "migrating"
       }
     });
     runs.put(schema, run);
@@ -251,6 +260,11 @@ public final class Coordinator {
         Payload.MigrationIntervened i = (Payload.MigrationIntervened) e.payload();
         Run run = runs.get(e.schema());
         if (i.action() == Payload.Action.ABORT && run != null) run.abort(i.by());
+      }
+      case SCHEMA_INTERRUPTED -> {
+        if (!config.replicaId().equals(e.orchestrator())) {
+          scheduler.interruptedElsewhere(e.schema(), ((Payload.SchemaInterrupted) e.payload()).attempt());
+        }
       }
       default -> { }
     }

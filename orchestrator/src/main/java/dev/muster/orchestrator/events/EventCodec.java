@@ -9,6 +9,8 @@ import dev.muster.orchestrator.events.Payload.MigrationStarted;
 import dev.muster.orchestrator.events.Payload.RunError;
 import dev.muster.orchestrator.events.Payload.SchemaFailed;
 import dev.muster.orchestrator.events.Payload.SchemaReady;
+import dev.muster.orchestrator.events.Payload.SchemaInterrupted;
+import dev.muster.orchestrator.events.Payload.SchemaRepaired;
 import dev.muster.orchestrator.events.Payload.ServiceGaveUp;
 import dev.muster.orchestrator.events.Payload.ServiceReleased;
 import dev.muster.orchestrator.events.Payload.ServiceStarting;
@@ -125,6 +127,16 @@ public final class EventCodec {
         json.put(ACTION, p.action() == null ? null : p.action().wire()).put(PID, p.pid()).put(BY, p.by())
             .put(DONE, p.done());
       }
+      case SCHEMA_REPAIRED -> {
+        SchemaRepaired p = (SchemaRepaired) payload;
+        json.put(ACCEPTED, p.accepted()).put(REMAINING, p.remaining()).put(ALIGNED, p.aligned()).put(DELETED, p.deleted())
+            .put(REMOVED, p.removed());
+      }
+      case SCHEMA_INTERRUPTED -> {
+        SchemaInterrupted p = (SchemaInterrupted) payload;
+        json.put(VERSION, p.version()).put(ATTEMPT, p.attempt()).put(ATTEMPTS, p.attempts())
+            .put(ERROR, new JsonObject().put(SQL_STATE, p.error().sqlState()).put(MESSAGE, p.error().message()));
+      }
     }
   }
 
@@ -192,6 +204,13 @@ public final class EventCodec {
       case MIGRATION_INTERVENED -> new MigrationIntervened(schema, Payload.Action.fromWire(text(json, ACTION)),
           json.getValue(PID) instanceof Number n ? n.intValue() : null, text(json, BY),
           Boolean.TRUE.equals(json.getValue(DONE)));
+      case SCHEMA_REPAIRED -> new SchemaRepaired(schema, text(json, ACCEPTED), text(json, REMAINING),
+          intOf(number(json, ALIGNED)), intOf(number(json, DELETED)), intOf(number(json, REMOVED)));
+      case SCHEMA_INTERRUPTED -> {
+        JsonObject error = json.getValue(ERROR) instanceof JsonObject e ? e : new JsonObject();
+        yield new SchemaInterrupted(schema, text(json, VERSION), intOf(number(json, ATTEMPT)),
+            intOf(number(json, ATTEMPTS)), new RunError(text(error, SQL_STATE), text(error, MESSAGE)));
+      }
     };
   }
 

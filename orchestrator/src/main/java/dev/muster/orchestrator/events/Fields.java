@@ -27,9 +27,17 @@ public final class Fields {
   public static final String ERROR = "error";
   public static final String SQL_STATE = "sqlState";
   public static final String MESSAGE = "message";
+  // schema.repaired (issue 9).
+  public static final String ACCEPTED = "accepted";
+  public static final String REMAINING = "remaining";
+  public static final String ALIGNED = "aligned";
+  public static final String DELETED = "deleted";
+  public static final String REMOVED = "removed";
+  // schema.interrupted (issue 9); attempt also in migration.blocked / retrying.
+  public static final String ATTEMPT = "attempt";
+  public static final String ATTEMPTS = "attempts";
 
   // Lock safety: migration.blocked, migration.retrying, migration.intervened, and a schema's blocked run.
-  public static final String ATTEMPT = "attempt";
   public static final String RUN_PID = "runPid";
   public static final String BLOCKERS = "blockers";
   public static final String DELAY_MS = "delayMs";
@@ -64,6 +72,8 @@ public final class Fields {
   public static final String RUNNING_MIGRATION = "runningMigration";
   public static final String LAST_RUN = "lastRun";
   public static final String OUTCOME = "outcome";
+  /** Flyway's explanation of a drifted schema's mismatch. */
+  public static final String DRIFT = "drift";
   /** The readiness probe's answer: whether the schema is at the version asked for. */
   public static final String READY = "ready";
 

@@ -238,4 +238,40 @@ public sealed interface Payload {
 
   /** A failed run as status pages and answers show it: its error, and the migration that failed. */
   record FailureReport(String sqlState, String message, String version, String description) {}
+
+  /**
+   * {@code muster repair} accepted a drifted schema's history under its lock (Flyway's {@code repair}).
+   *
+   * @param accepted  the drift it accepted, as Flyway explained it ({@code null}: there was none)
+   * @param remaining drift still there afterwards ({@code null}: none; the schema is no longer drifted)
+   * @param aligned   applied migrations whose checksum and description were aligned with the files
+   * @param deleted   applied migrations with no file, marked deleted
+   * @param removed   failed migrations' rows removed
+   */
+  record SchemaRepaired(String schema, String accepted, String remaining, int aligned, int deleted, int removed)
+      implements Payload {
+    @Override
+    public EventType type() {
+      return EventType.SCHEMA_REPAIRED;
+    }
+  }
+
+  /**
+   * A run ended without an outcome because its session died (an operator's {@code pg_terminate_backend}, a restart):
+   * PostgreSQL rolled back what was under way, nobody runs the schema now, and it is tried again after a backoff
+   * until {@code attempts}; the last attempt's death is a {@code schema.failed} with its cause instead.
+   *
+   * @param version the migration that was running ({@code null}: none had started)
+   * @param attempt this run's attempt, 1-based, of {@code attempts}
+   */
+  record SchemaInterrupted(String schema, String version, int attempt, int attempts, RunError error) implements Payload {
+    public SchemaInterrupted {
+      if (error == null) error = new RunError(null, null);
+    }
+
+    @Override
+    public EventType type() {
+      return EventType.SCHEMA_INTERRUPTED;
+    }
+  }
 }

@@ -1,5 +1,6 @@
 package dev.muster.orchestrator.lock;
 
+import dev.muster.orchestrator.db.KeepAlive;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
@@ -56,7 +57,9 @@ public final class SchemaLock implements Locks {
   @Override
   public Future<Lease> tryAcquire(String schema, Consumer<String> lost) {
     // Take the spare for this try alone: two tries sharing a session could both succeed on it.
-    Future<PgConnection> connection = spare != null ? spare : PgConnection.connect(vertx, options);
+    Future<PgConnection> connection = spare != null ? spare : PgConnection.connect(vertx, options)
+        // An idle lock session must outlive any idle timeout: a lock that vanishes mid-run invites a take-over.
+        .compose(c -> KeepAlive.apply(c).recover(e -> c.close().transform(v -> Future.failedFuture(e))));
     spare = null;
     return connection.compose(conn -> conn
         .preparedQuery("SELECT pg_try_advisory_lock($1, $2) AS locked")

@@ -45,6 +45,23 @@ public final class MigrationFailure extends Exception {
     return sqlState != null && (sqlState.startsWith("08") || sqlState.startsWith("57P0"));
   }
 
+  /** SQLSTATE 57P01: {@code pg_terminate_backend}, or a server shutting down. */
+  public boolean terminatedByAdministrator() {
+    return "57P01".equals(sqlState);
+  }
+
+  /**
+   * True when Flyway gave up waiting for its own lock on the history table: another session (a previous run, a
+   * Flyway run outside Muster) still works on the schema. Nothing failed; run again later.
+   */
+  public boolean lockContention() {
+    for (Throwable c = getCause(); c != null; c = c.getCause()) {
+      String m = c.getMessage();
+      if (m != null && m.contains("attempting to acquire PostgreSQL advisory lock")) return true;
+    }
+    return false;
+  }
+
   /** Version of the migration that failed, or {@code null} when no migration had started (e.g. validation). */
   public String version() {
     return version;
