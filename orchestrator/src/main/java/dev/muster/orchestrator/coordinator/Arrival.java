@@ -17,7 +17,12 @@ import java.time.Duration;
  * @param streamFrom      its stream carries the schema's events after this number
  */
 public record Arrival(String service, String instance, String schema, String requiredVersion, Duration timeout,
-    long seq, long streamFrom) {
+    long seq, long streamFrom, boolean canMigrate, String deploy) {
+
+  public Arrival(String service, String instance, String schema, String requiredVersion, Duration timeout, long seq,
+      long streamFrom) {
+    this(service, instance, schema, requiredVersion, timeout, seq, streamFrom, false, null);
+  }
 
   /**
    * What a service says when it arrives.
@@ -28,12 +33,17 @@ public record Arrival(String service, String instance, String schema, String req
    *                        {@code service.starting}
    */
   public record Request(String service, String instance, String schema, String requiredVersion, Duration timeout,
-      Long resumeAfter) {}
+      Long resumeAfter, boolean canMigrate, String deploy) {
+    public Request(String service, String instance, String schema, String requiredVersion, Duration timeout,
+        Long resumeAfter) {
+      this(service, instance, schema, requiredVersion, timeout, resumeAfter, false, null);
+    }
+  }
 
   /** An arrival on record as event {@code seq}; its stream carries what follows {@code position}. */
   static Arrival announced(Request request, String required, long seq, long position) {
     return new Arrival(request.service(), request.instance(), request.schema(), required, request.timeout(), seq,
-        position);
+        position, request.canMigrate(), request.deploy());
   }
 
   /**
@@ -43,7 +53,7 @@ public record Arrival(String service, String instance, String schema, String req
    */
   static Arrival resumed(Request request, String required, long position) {
     return new Arrival(request.service(), request.instance(), request.schema(), required, request.timeout(), position,
-        request.resumeAfter());
+        request.resumeAfter(), request.canMigrate(), request.deploy());
   }
 
   /** The event after which this arrival's stream ends: the schema is ready for it, or failed, or it gave up. */

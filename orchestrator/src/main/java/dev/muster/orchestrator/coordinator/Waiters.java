@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * This replica's arrivals that wait for their schema, each with its give-up timer. An arrival leaves by being
@@ -39,6 +40,19 @@ final class Waiters {
   void detach(Arrival arrival) {
     Waiter w = remove(arrival);
     if (w != null) w.cancelTimer();
+  }
+
+  /**
+   * The first waiting arrival of {@code schema} that can migrate it, arrived after event {@code afterSeq} and not in
+   * {@code tried}; {@code null} when there is none.
+   */
+  Arrival candidate(String schema, Set<Arrival> tried, long afterSeq) {
+    Map<Arrival, Waiter> waiting = bySchema.get(schema);
+    if (waiting == null) return null;
+    for (Arrival a : waiting.keySet()) {
+      if (a.canMigrate() && a.seq() > afterSeq && !tried.contains(a)) return a;
+    }
+    return null;
   }
 
   boolean any(String schema) {

@@ -15,7 +15,10 @@ public enum EventType {
   MIGRATION_STARTED("migration.started", Scope.SCHEMA),
   MIGRATION_APPLIED("migration.applied", Scope.SCHEMA),
   SCHEMA_READY("schema.ready", Scope.SCHEMA),
-  SCHEMA_FAILED("schema.failed", Scope.SCHEMA);
+  SCHEMA_FAILED("schema.failed", Scope.SCHEMA),
+  // Delegated runs (MUSTER_RUNNER=delegate): carried on every waiting stream of the schema.
+  MIGRATOR_ELECTED("migrator.elected", Scope.SCHEMA),
+  MIGRATOR_LOST("migrator.lost", Scope.SCHEMA);
 
   /** Who an event is about, which decides whose arrival streams carry it. */
   public enum Scope {

@@ -20,6 +20,8 @@ final class Routes {
   static final String SCHEMA = SCHEMAS + "/{schema}";
   static final String SCHEMA_READY = SCHEMA + "/ready";
   static final String EVENTS = "/api/v1/events";
+  static final String RUN_HEARTBEAT = "/api/v1/runs/{run}/heartbeat";
+  static final String RUN_REPORT = "/api/v1/runs/{run}/report";
   static final String HEALTH = "/health";
   static final String READY = "/ready";
   static final String METRICS = "/metrics";
@@ -28,8 +30,8 @@ final class Routes {
 
   private Routes() {}
 
-  static Router build(Vertx vertx, Access access, int maxBodyBytes, Arrivals arrivals, Reads reads, Health health,
-      Metrics metrics, Failures failures) {
+  static Router build(Vertx vertx, Access access, int maxBodyBytes, Arrivals arrivals, Runs runs, Reads reads,
+      Health health, Metrics metrics, Failures failures) {
     Router router = Router.router(vertx);
     router.get(HEALTH).handler(health::live);
     router.get(READY).handler(health::ready);
@@ -38,6 +40,11 @@ final class Routes {
     // Its own route, so that the token is checked before the body is read (a route runs body handlers first).
     router.post(ARRIVALS).handler(arrivals::admit);
     router.post(ARRIVALS).handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes)).handler(arrivals::arrive);
+    // The migrator's calls: like an arrival, the write token before the body.
+    router.post(pattern(RUN_HEARTBEAT)).handler(arrivals::admit);
+    router.post(pattern(RUN_HEARTBEAT)).handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes)).handler(runs::heartbeat);
+    router.post(pattern(RUN_REPORT)).handler(arrivals::admit);
+    router.post(pattern(RUN_REPORT)).handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes)).handler(runs::report);
     router.get(SCHEMAS).handler(read(access)).handler(reads::schemas);
     router.get(pattern(SCHEMA)).handler(read(access)).handler(reads::schema);
     router.get(pattern(SCHEMA_READY)).handler(read(access)).handler(reads::readiness);
@@ -77,6 +84,10 @@ final class Routes {
       case ARRIVALS: case SCHEMAS: case EVENTS: case HEALTH: case READY: case METRICS:
         return path;
       default:
+        if (path.startsWith("/api/v1/runs/")) {
+          if (path.endsWith("/heartbeat")) return RUN_HEARTBEAT;
+          if (path.endsWith("/report")) return RUN_REPORT;
+        }
         if (path.startsWith(SCHEMAS + "/")) {
           String rest = path.substring(SCHEMAS.length() + 1);
           int slash = rest.indexOf('/');
@@ -89,7 +100,7 @@ final class Routes {
 
   /** The path as Vert.x's router writes a parameter: {@code :schema}. */
   private static String pattern(String path) {
-    return path.replace("{schema}", ":schema");
+    return path.replace("{schema}", ":schema").replace("{run}", ":run");
   }
 
   private static io.vertx.core.Handler<RoutingContext> read(Access access) {

@@ -55,6 +55,13 @@ public final class Projection {
         s.runningMigration = null;
       }
       case SCHEMA_READY, SCHEMA_FAILED -> settle(s, event, (Payload.Outcome) p);
+      case MIGRATOR_ELECTED -> {
+        // A delegated run: the holder's elected instance migrates.
+        s.holder = event.orchestrator();
+        s.lastFailure = null;
+        s.status = SchemaStatus.MIGRATING;
+      }
+      default -> { }
     }
   }
 
