@@ -169,9 +169,9 @@ public final class Coordinator {
     String required = request.requiredVersion();
     long position = feed.lastSeq();
     Future<Arrival> arrival = request.resumeAfter() != null
-        ? Future.succeededFuture(Arrival.resumed(request, required, position))
+        ? Future.succeededFuture(Arrival.resumed(request, required, position).onDelegatedSchema())
         : recorder.append(new Payload.ServiceStarting(schema, request.service(), request.instance(), required))
-            .map(e -> Arrival.announced(request, required, e.seq(), position));
+            .map(e -> Arrival.announced(request, required, e.seq(), position).onDelegatedSchema());
     return arrival.onSuccess(a -> {
       String version = version(schema);
       if (delegation.readyAtOnce(a, version)) {

@@ -79,7 +79,7 @@ final class Waiters {
     for (Waiter w : settled) {
       w.cancelTimer();
       // A failed run may still have brought the schema to what a waiter needs: it starts.
-      if (w.arrival.satisfiedBy(version)) {
+      if (ready ? w.arrival.satisfiedBy(version) : w.arrival.survives(version)) {
         recorder.append(new Payload.ServiceReleased(schema, w.arrival.service(), w.arrival.instance(), version,
             w.waitedMs()));
       }
