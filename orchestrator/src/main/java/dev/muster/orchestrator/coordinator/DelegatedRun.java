@@ -253,10 +253,23 @@ final class DelegatedRun {
     lease.release().onComplete(ar -> over.tryComplete());
   }
 
-  private static String lastLine(String output) {
+  private static final java.util.regex.Pattern ERROR_LINE =
+      java.util.regex.Pattern.compile("(?i).*(error|exception|fatal|failed).*");
+
+  /**
+   * The line of the output that says what went wrong: the last that names an error (tools often end with a hint,
+   * as SQLAlchemy's "(Background on this error at: ...)"), else the last that is not blank.
+   */
+  static String lastLine(String output) {
     if (output == null) return "";
     String last = null;
-    for (String line : output.split("\\R")) if (!line.isBlank()) last = line.strip();
-    return last == null ? "" : ": " + last;
+    String error = null;
+    for (String line : output.split("\\R")) {
+      if (line.isBlank()) continue;
+      last = line.strip();
+      if (ERROR_LINE.matcher(last).matches() && !last.startsWith("(Background on this error")) error = last;
+    }
+    String chosen = error != null ? error : last;
+    return chosen == null ? "" : ": " + chosen;
   }
 }
