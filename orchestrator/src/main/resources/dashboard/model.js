@@ -18,6 +18,8 @@ export const SCHEMA_EVENT_TYPES = [
   'migration.blocked', 'migration.retrying', 'migration.intervened',
   // Issue 9 (truth).
   'schema.repaired', 'schema.interrupted',
+  // Delegated runs.
+  'migrator.elected', 'migrator.lost',
 ];
 export const EVENT_TYPES = [...SERVICE_EVENT_TYPES, ...SCHEMA_EVENT_TYPES];
 const SCHEMA_EVENTS = new Set(SCHEMA_EVENT_TYPES);

@@ -50,7 +50,7 @@ final class Replica extends VerticleBase {
     this.config = Objects.requireNonNull(config);
     this.http = http;
     Objects.requireNonNull(config.database(), "config.database(): start an embedded database first");
-    if (config.migrations().isEmpty()) throw new IllegalArgumentException("no migrations configured (MUSTER_MIGRATIONS)");
+    if (config.migrations().isEmpty() && config.runners().anyFlyway()) throw new IllegalArgumentException("no migrations configured (MUSTER_MIGRATIONS)");
   }
 
   int port() {

@@ -45,6 +45,13 @@ public final class MigrateCommand implements Callable<Integer> {
     try (Database database = Database.open(settings.config())) {
       MusterConfig config = database.config;
       List<String> schemas = selection.resolve(config);
+      for (String schema : schemas) {
+        if (config.runners().delegated(schema)) {
+          throw new IllegalArgumentException("schema " + schema + " is delegated (MUSTER_RUNNER=" + config.runners()
+              + "): its services migrate it with their own tool (muster-wait --migrate-with, the clients' migrate "
+              + "callbacks); migrate runs Flyway only");
+        }
+      }
       Vertx vertx = Vertx.vertx();
       try {
         Orchestrator orchestrator = Orchestrator.start(vertx, config, false).await();

@@ -78,9 +78,14 @@ public final class MusterConfig {
   public static final Setting<Integer> MAX_PARALLEL = Setting.of("MUSTER_MAX_PARALLEL", integer(1, 64), 4)
       .flag("--max-parallel", "N")
       .describe("schemas migrated at the same time");
-  public static final Setting<String> RUNNER = Setting.of("MUSTER_RUNNER", Setting.oneOf("flyway"), "flyway")
-      .flag("--runner", "RUNNER")
-      .describe("how schemas are migrated: flyway, or delegate (not in this build yet)");
+  public static final Setting<RunnerChoice> RUNNER = Setting.of("MUSTER_RUNNER", runnerChoice(), RunnerChoice.FLYWAY)
+      .flag("--runner", "RUNNERS")
+      .describe("how schemas are migrated: flyway, or delegate (an elected service instance runs its own tool); "
+          + "per schema as pattern=runner entries, the first match winning, beside one default: flyway,legacy_*=delegate");
+  public static final Setting<Duration> MIGRATOR_LEASE = Setting.of("MUSTER_MIGRATOR_LEASE",
+          duration(Duration.ofSeconds(1), Duration.ofHours(1)), Duration.ofSeconds(15))
+      .flag("--migrator-lease", "DURATION")
+      .describe("on a delegated schema, how long the elected migrator keeps its election without a heartbeat");
   public static final Setting<Boolean> CREATE_SCHEMAS = Setting.of("MUSTER_CREATE_SCHEMAS", bool(), false)
       .flag("--create-schemas", "BOOL")
       .describe("create a schema that matches MUSTER_SCHEMAS but does not exist yet, on its first arrival");
@@ -163,7 +168,7 @@ public final class MusterConfig {
   /** Every setting, in the order of {@code docs/configuration.md}. */
   public static final List<Setting<?>> SETTINGS = List.of(DATABASE_URL, DATABASE_PASSWORD, DATABASE_SSLMODE,
       DATABASE_SSLROOTCERT, DATABASE_SSLCERT, DATABASE_SSLKEY, MIGRATIONS, ALLOW_NO_MIGRATIONS, SCHEMAS, HTTP_PORT, TOKEN, READ_TOKEN,
-      MAX_PARALLEL, RUNNER, CREATE_SCHEMAS, REPLICA, HEARTBEAT, TAKEOVER_CHECK, MAX_BODY_BYTES, MAX_HEADER_BYTES,
+      MAX_PARALLEL, RUNNER, MIGRATOR_LEASE, CREATE_SCHEMAS, REPLICA, HEARTBEAT, TAKEOVER_CHECK, MAX_BODY_BYTES, MAX_HEADER_BYTES,
       MAX_STREAMS, MAX_STREAMS_PER_CLIENT, STREAM_IDLE_TIMEOUT, LOCK_TIMEOUT, STATEMENT_TIMEOUT, LOCK_ATTEMPTS,
       LOCK_RETRY_FOR, LOCK_RETRY_DELAY, LOCK_RETRY_MAX_DELAY, IDLE_IN_TRANSACTION_TIMEOUT, TERMINATE_IDLE_BLOCKERS,
       DATA_DIRECTORY);
@@ -223,7 +228,8 @@ public final class MusterConfig {
     Map<Setting<?>, Object> values = new HashMap<>();
     for (Setting<?> s : SETTINGS) values.put(s, s.valueFrom(flags, env));
     DatabaseUrl database = database(values);
-    if (values.get(MIGRATIONS) == null) {
+    // A fleet whose every schema is delegated has no migration files for the orchestrator.
+    if (values.get(MIGRATIONS) == null && ((RunnerChoice) values.get(RUNNER)).anyFlyway()) {
       throw new IllegalArgumentException("MUSTER_MIGRATIONS is not set: name the Flyway locations of the migrations "
           + "to run, e.g. MUSTER_MIGRATIONS=filesystem:/migrations (or --migrations)");
     }
@@ -311,6 +317,16 @@ public final class MusterConfig {
   /** Whether a migrations location that does not exist or is empty is accepted. */
   public boolean allowNoMigrations() {
     return get(ALLOW_NO_MIGRATIONS);
+  }
+
+  /** Which runner migrates each schema. */
+  public RunnerChoice runners() {
+    return get(RUNNER);
+  }
+
+  /** How long an elected migrator keeps its election without a heartbeat. */
+  public Duration migratorLease() {
+    return get(MIGRATOR_LEASE);
   }
 
   public boolean createSchemas() {
@@ -438,6 +454,8 @@ public final class MusterConfig {
     public Builder maxParallel(int v) { return set(MAX_PARALLEL, v); }
     public Builder createSchemas(boolean v) { return set(CREATE_SCHEMAS, v); }
     public Builder allowNoMigrations(boolean v) { return set(ALLOW_NO_MIGRATIONS, v); }
+    public Builder runners(RunnerChoice v) { return set(RUNNER, v); }
+    public Builder migratorLease(Duration v) { return set(MIGRATOR_LEASE, v); }
     public Builder replicaId(String v) { return set(REPLICA, v); }
     public Builder heartbeat(Duration v) { return set(HEARTBEAT, v); }
     public Builder takeoverCheck(Duration v) { return set(TAKEOVER_CHECK, v); }
@@ -490,6 +508,20 @@ public final class MusterConfig {
 
       @Override
       public String format(SchemaNames value) {
+        return value.toString();
+      }
+    };
+  }
+
+  private static Setting.Type<RunnerChoice> runnerChoice() {
+    return new Setting.Type<>() {
+      @Override
+      public RunnerChoice read(String text) {
+        return RunnerChoice.parse(text);
+      }
+
+      @Override
+      public String format(RunnerChoice value) {
         return value.toString();
       }
     };

@@ -147,6 +147,7 @@ public final class EventStore implements EventLog {
     JsonObject copy = fields.copy().put(Fields.TRUNCATED, true);
     JsonObject error = copy.getJsonObject(Fields.ERROR);
     if (error != null) error.put(Fields.MESSAGE, cut(error.getString(Fields.MESSAGE), 2000));
+    if (error != null && error.getString(Fields.OUTPUT) != null) error.put(Fields.OUTPUT, cut(error.getString(Fields.OUTPUT), 1000));
     if (copy.getString(Fields.DESCRIPTION) != null) {
       copy.put(Fields.DESCRIPTION, cut(copy.getString(Fields.DESCRIPTION), 500));
     }

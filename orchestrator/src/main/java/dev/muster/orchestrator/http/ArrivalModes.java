@@ -45,10 +45,22 @@ final class ArrivalModes {
     }));
   }
 
-  /** One answer when the arrival is settled: 200 ready, 409 failed, 504 gave up. */
+  /**
+   * One answer when the arrival is settled: 200 ready, 409 failed, 504 gave up — or, for an arrival that can
+   * migrate and is elected, 200 at its election with {@code "role":"migrator"}.
+   */
   void await(RoutingContext ctx, Held held, Arrival arrival) {
     Subscription subscription = follow(held, arrival);
     subscription.set(feed.subscribe(arrival.streamFrom(), arrival.schema(), event -> {
+      if (arrival.canMigrate() && event.payload() instanceof Payload.MigratorElected elected
+          && coordinator.handOff(arrival, event.seq())) {
+        subscription.cancel();
+        json(ctx, 200, new JsonObject().put(Fields.SCHEMA, arrival.schema())
+            .put(Fields.STATE, SchemaStatus.MIGRATING.wire()).put(Fields.ROLE, "migrator")
+            .put(Fields.RUN, event.seq()).put(Fields.LEASE_SECONDS, elected.leaseSeconds())
+            .put(Fields.VERSION, elected.version()));
+        return;
+      }
       if (!arrival.isTerminal(event)) return;
       subscription.cancel();
       Payload p = event.payload();
