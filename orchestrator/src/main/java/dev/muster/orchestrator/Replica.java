@@ -81,7 +81,7 @@ final class Replica extends VerticleBase {
     lock = new SchemaLock(vertx, options, config.replicaId());
     Runner runner = new WorkerRunner(vertx, new FlywayRunner(config.database(), config.migrations(), config.createSchemas()));
     coordinator = new Coordinator(config, store, broadcaster, lock, schema -> runner, new VertxClock(vertx));
-    Future<?> started = Bootstrap.run(pool)
+    Future<?> started = Bootstrap.run(vertx, config.database())
         .compose(v -> broadcaster.start())
         .compose(v -> coordinator.start());
     if (!http) return started;
