@@ -14,6 +14,8 @@ export const INSTANCE_STATES = ['waiting', 'failed', 'gave_up', 'released'];
 export const SERVICE_EVENT_TYPES = ['service.starting', 'service.released', 'service.gave_up'];
 export const SCHEMA_EVENT_TYPES = [
   'schema.lock_acquired', 'migration.started', 'migration.applied', 'schema.ready', 'schema.failed',
+  // Not in the log: a replay from before the retention horizon starts with it (the page re-reads the snapshot).
+  'log.pruned',
 ];
 export const EVENT_TYPES = [...SERVICE_EVENT_TYPES, ...SCHEMA_EVENT_TYPES];
 const SCHEMA_EVENTS = new Set(SCHEMA_EVENT_TYPES);

@@ -7,6 +7,7 @@ import dev.muster.orchestrator.coordinator.Coordinator;
 import dev.muster.orchestrator.coordinator.VertxClock;
 import dev.muster.orchestrator.db.Bootstrap;
 import dev.muster.orchestrator.events.Event;
+import dev.muster.orchestrator.events.EventPruner;
 import dev.muster.orchestrator.events.EventStore;
 import dev.muster.orchestrator.http.HttpApi;
 import dev.muster.orchestrator.lock.SchemaLock;
@@ -24,15 +25,20 @@ import io.vertx.sqlclient.PoolOptions;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The verticle behind {@link Orchestrator}: the event log and its broadcaster, the coordinator and (for
  * {@code serve}) the HTTP API, all on one Vert.x context.
  */
 final class Replica extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(Replica.class);
 
   /** How long a stopping replica lets a run under way finish. */
   static final Duration STOP_BOUND = Duration.ofSeconds(30);
+  /** How often a serving replica prunes the log, when MUSTER_EVENTS_RETENTION is set (and once at start). */
+  static final Duration PRUNE_EVERY = Duration.ofMinutes(1);
   /** The service name the migrate command arrives as. */
   static final String MIGRATE_SERVICE = "muster-migrate";
 
@@ -43,6 +49,8 @@ final class Replica extends VerticleBase {
   private SchemaLock lock;
   private Coordinator coordinator;
   private HttpServer server;
+  private long pruneTimer = -1;
+  private boolean pruning;
 
   Replica(MusterConfig config, boolean http) {
     this.config = Objects.requireNonNull(config);
@@ -85,6 +93,7 @@ final class Replica extends VerticleBase {
         .compose(v -> broadcaster.start())
         .compose(v -> coordinator.start());
     if (!http) return started;
+    if (config.eventsRetention() != null) started = started.onSuccess(v -> startPruning(new EventPruner(pool, config.eventsRetention())));
     return started.compose(v -> {
       HttpApi api = HttpApi.create(vertx, config, coordinator, broadcaster, pool);
       return api.configure(vertx.createHttpServer(api.serverOptions()))
@@ -93,8 +102,27 @@ final class Replica extends VerticleBase {
     });
   }
 
+  /** Prunes the log now and then, never two passes at once; a failed pass is tried again at the next tick. */
+  private void startPruning(EventPruner pruner) {
+    Runnable pass = () -> {
+      if (pruning) return;
+      pruning = true;
+      pruner.prune().onComplete(ar -> {
+        pruning = false;
+        if (ar.failed()) {
+          log.warn("Could not prune the event log: {}", ar.cause().getMessage());
+        } else if (ar.result() > 0) {
+          log.info("Pruned {} events from the log (MUSTER_EVENTS_RETENTION={})", ar.result(), config.eventsRetention());
+        }
+      });
+    };
+    pass.run();
+    pruneTimer = vertx.setPeriodic(PRUNE_EVERY.toMillis(), id -> pass.run());
+  }
+
   @Override
   public Future<?> stop() {
+    if (pruneTimer >= 0) vertx.cancelTimer(pruneTimer);
     // Services connected here move to another replica at once; a run under way may finish first.
     Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
     return closed

@@ -5,6 +5,7 @@ import static dev.muster.orchestrator.config.Setting.duration;
 import static dev.muster.orchestrator.config.Setting.integer;
 import static dev.muster.orchestrator.config.Setting.text;
 
+import dev.muster.orchestrator.events.Retention;
 import dev.muster.postgres.SslMode;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -113,6 +114,11 @@ public final class MusterConfig {
       .flag("--stream-idle-timeout", "DURATION").serveOnly()
       .describe("how long a stream may have data waiting for a client that takes none before it is cut off (the "
           + "client resumes with Last-Event-ID); also how long a request body may take to arrive");
+  public static final Setting<Retention> EVENTS_RETENTION = Setting.of("MUSTER_EVENTS_RETENTION", retention(), null)
+      .flag("--events-retention", "LIMITS").serveOnly()
+      .describe("how much of the event log to keep: an age (30d, 12h, 90m, 3600s), a count of events (1000000), or "
+          + "both, comma-separated; older events are pruned in small batches, except what each schema's state needs")
+      .defaultText("unset: keep every event");
   /** Where the embedded PostgreSQL keeps its data. */
   public static final Setting<Path> DATA_DIRECTORY = Setting.internal("dataDirectory", Path::of, Path.of(".muster"));
 
@@ -120,7 +126,7 @@ public final class MusterConfig {
   public static final List<Setting<?>> SETTINGS = List.of(DATABASE_URL, DATABASE_PASSWORD, DATABASE_SSLMODE,
       DATABASE_SSLROOTCERT, DATABASE_SSLCERT, DATABASE_SSLKEY, MIGRATIONS, SCHEMAS, HTTP_PORT, TOKEN, READ_TOKEN,
       MAX_PARALLEL, RUNNER, CREATE_SCHEMAS, REPLICA, HEARTBEAT, TAKEOVER_CHECK, MAX_BODY_BYTES, MAX_HEADER_BYTES,
-      MAX_STREAMS, MAX_STREAMS_PER_CLIENT, STREAM_IDLE_TIMEOUT, DATA_DIRECTORY);
+      MAX_STREAMS, MAX_STREAMS_PER_CLIENT, STREAM_IDLE_TIMEOUT, EVENTS_RETENTION, DATA_DIRECTORY);
   /** The settings that together are {@link #database()}; the URL's own parameter name for each of the others. */
   private static final Map<Setting<String>, String> DATABASE_PARTS = databaseParts();
 
@@ -324,6 +330,11 @@ public final class MusterConfig {
     return get(STREAM_IDLE_TIMEOUT);
   }
 
+  /** How much of the event log to keep; {@code null}: all of it. */
+  public Retention eventsRetention() {
+    return get(EVENTS_RETENTION);
+  }
+
   public Builder toBuilder() {
     return new Builder(this);
   }
@@ -361,6 +372,7 @@ public final class MusterConfig {
     public Builder maxStreams(int v) { return set(MAX_STREAMS, v); }
     public Builder maxStreamsPerClient(int v) { return set(MAX_STREAMS_PER_CLIENT, v); }
     public Builder streamIdleTimeout(Duration v) { return set(STREAM_IDLE_TIMEOUT, v); }
+    public Builder eventsRetention(Retention v) { return set(EVENTS_RETENTION, v); }
 
     public MusterConfig build() {
       return new MusterConfig(database, values);
@@ -403,6 +415,20 @@ public final class MusterConfig {
       @Override
       public String format(SchemaNames value) {
         return value.toString();
+      }
+    };
+  }
+
+  private static Setting.Type<Retention> retention() {
+    return new Setting.Type<>() {
+      @Override
+      public Retention read(String text) {
+        return Retention.parse(text);
+      }
+
+      @Override
+      public String format(Retention value) {
+        return value.format();
       }
     };
   }

@@ -4,6 +4,7 @@ import static dev.muster.orchestrator.events.Fields.*;
 
 import dev.muster.orchestrator.events.Payload.FailureReport;
 import dev.muster.orchestrator.events.Payload.LockAcquired;
+import dev.muster.orchestrator.events.Payload.LogPruned;
 import dev.muster.orchestrator.events.Payload.MigrationApplied;
 import dev.muster.orchestrator.events.Payload.MigrationStarted;
 import dev.muster.orchestrator.events.Payload.RunError;
@@ -104,6 +105,10 @@ public final class EventCodec {
             .put(ERROR, new JsonObject().put(SQL_STATE, p.error().sqlState()).put(MESSAGE, p.error().message()))
             .put(DURATION_MS, p.durationMs());
       }
+      case LOG_PRUNED -> {
+        LogPruned p = (LogPruned) payload;
+        json.put(AFTER, p.after()).put(HORIZON, p.horizon());
+      }
     }
   }
 
@@ -137,6 +142,7 @@ public final class EventCodec {
         yield new SchemaFailed(schema, text(json, VERSION), text(json, DESCRIPTION), text(json, SCHEMA_VERSION),
             new RunError(text(error, SQL_STATE), text(error, MESSAGE)), number(json, DURATION_MS));
       }
+      case LOG_PRUNED -> new LogPruned(schema, longOf(number(json, AFTER)), longOf(number(json, HORIZON)));
     };
   }
 
@@ -148,6 +154,10 @@ public final class EventCodec {
 
   private static Long number(JsonObject json, String field) {
     return json.getValue(field) instanceof Number n ? n.longValue() : null;
+  }
+
+  private static long longOf(Long n) {
+    return n == null ? 0 : n;
   }
 
   private static int intOf(Long n) {

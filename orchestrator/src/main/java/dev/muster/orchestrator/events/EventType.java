@@ -15,7 +15,9 @@ public enum EventType {
   MIGRATION_STARTED("migration.started", Scope.SCHEMA),
   MIGRATION_APPLIED("migration.applied", Scope.SCHEMA),
   SCHEMA_READY("schema.ready", Scope.SCHEMA),
-  SCHEMA_FAILED("schema.failed", Scope.SCHEMA);
+  SCHEMA_FAILED("schema.failed", Scope.SCHEMA),
+  // A bounded log (MUSTER_EVENTS_RETENTION): sent, never logged, at the start of a replay from before the horizon.
+  LOG_PRUNED("log.pruned", Scope.SCHEMA);
 
   /** Who an event is about, which decides whose arrival streams carry it. */
   public enum Scope {

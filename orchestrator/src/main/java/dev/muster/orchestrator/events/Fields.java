@@ -27,6 +27,9 @@ public final class Fields {
   public static final String ERROR = "error";
   public static final String SQL_STATE = "sqlState";
   public static final String MESSAGE = "message";
+  // log.pruned: the replay's start and the log's horizon.
+  public static final String AFTER = "after";
+  public static final String HORIZON = "horizon";
 
   // An arrival's body (beside service, instance, schema, requiredVersion).
   public static final String TIMEOUT_SECONDS = "timeoutSeconds";

@@ -55,6 +55,7 @@ public final class Projection {
         s.runningMigration = null;
       }
       case SCHEMA_READY, SCHEMA_FAILED -> settle(s, event, (Payload.Outcome) p);
+      case LOG_PRUNED -> { } // never in the log: it tells a stream's reader, not the state
     }
   }
 

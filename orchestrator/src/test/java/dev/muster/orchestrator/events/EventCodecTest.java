@@ -25,7 +25,8 @@ class EventCodecTest {
         new Payload.MigrationStarted("public", "2", "add orders"),
         new Payload.MigrationApplied("public", "2", "add orders", 15L),
         new Payload.SchemaReady("public", "3", 2, 40L),
-        new Payload.SchemaFailed("public", "3", "broken", "2", new Payload.RunError("42P01", "no such table"), 41L));
+        new Payload.SchemaFailed("public", "3", "broken", "2", new Payload.RunError("42P01", "no such table"), 41L),
+        new Payload.LogPruned("public", 10L, 250L));
   }
 
   /** As the log hands an appended event back: its fields with seq and at. */
@@ -98,7 +99,7 @@ class EventCodecTest {
   @Test
   void typesAndStatesHaveTheirContractNames() {
     assertEquals(List.of("service.starting", "service.released", "service.gave_up", "schema.lock_acquired",
-        "migration.started", "migration.applied", "schema.ready", "schema.failed"),
+        "migration.started", "migration.applied", "schema.ready", "schema.failed", "log.pruned"),
         EnumSet.allOf(EventType.class).stream().map(EventType::wire).toList());
     assertEquals(List.of("unknown", "pending", "migrating", "ready", "failed"),
         EnumSet.allOf(SchemaStatus.class).stream().map(SchemaStatus::wire).toList());
