@@ -45,6 +45,19 @@ public final class EventStore implements EventLog {
   static final String IS_OUTCOME = "type IN ('" + EventType.SCHEMA_READY.wire() + "', '"
       + EventType.SCHEMA_FAILED.wire() + "')";
 
+  /** Each schema's latest outcome: a skip scan, one probe of {@code events_outcomes} per schema. */
+  public static final String LAST_OUTCOMES = "WITH RECURSIVE names AS ("
+        + "   (SELECT schema_name FROM muster.events WHERE " + IS_OUTCOME + " AND schema_name IS NOT NULL"
+        + "     ORDER BY schema_name LIMIT 1)"
+        + "   UNION ALL"
+        + "   SELECT (SELECT e.schema_name FROM muster.events e WHERE e." + IS_OUTCOME.replace("type IN", "type IN")
+        + "       AND e.schema_name > n.schema_name ORDER BY e.schema_name LIMIT 1)"
+        + "   FROM names n WHERE n.schema_name IS NOT NULL)"
+        + " SELECT (SELECT (e.data || jsonb_build_object('seq', e.seq, 'at', e.at))::text FROM muster.events e"
+        + "   WHERE e." + IS_OUTCOME + " AND e.schema_name = n.schema_name"
+        + "   ORDER BY e.seq DESC LIMIT 1) AS json"
+        + " FROM names n WHERE n.schema_name IS NOT NULL";
+
   private final Pool pool;
   private final String orchestrator;
 
@@ -140,17 +153,7 @@ public final class EventStore implements EventLog {
    */
   @Override
   public Future<List<Event>> lastOutcomes() {
-    return pool.query("WITH RECURSIVE names AS ("
-        + "   (SELECT schema_name FROM muster.events WHERE " + IS_OUTCOME + " AND schema_name IS NOT NULL"
-        + "     ORDER BY schema_name LIMIT 1)"
-        + "   UNION ALL"
-        + "   SELECT (SELECT e.schema_name FROM muster.events e WHERE e." + IS_OUTCOME.replace("type IN", "type IN")
-        + "       AND e.schema_name > n.schema_name ORDER BY e.schema_name LIMIT 1)"
-        + "   FROM names n WHERE n.schema_name IS NOT NULL)"
-        + " SELECT (SELECT (e.data || jsonb_build_object('seq', e.seq, 'at', e.at))::text FROM muster.events e"
-        + "   WHERE " + "e." + IS_OUTCOME + " AND e.schema_name = n.schema_name"
-        + "   ORDER BY e.seq DESC LIMIT 1) AS json"
-        + " FROM names n WHERE n.schema_name IS NOT NULL")
+    return pool.query(LAST_OUTCOMES)
         .execute().map(EventStore::events);
   }
 
