@@ -47,7 +47,7 @@ public final class LogStart {
       db.execute("DROP SCHEMA IF EXISTS muster CASCADE");
       MusterSchema.migrate(db.url());
       System.out.printf(Locale.ROOT, "empty log: replica start, to its first /api/v1/schemas answer: %s%n",
-          replicaStarts(db, 3));
+          replicaStarts(db, 3, false));
       // The log as the release before versions left it: its DDL, then the events.
       db.execute("DROP SCHEMA muster CASCADE");
       db.execute("CREATE SCHEMA muster;"
@@ -81,7 +81,7 @@ public final class LogStart {
       System.out.printf(Locale.ROOT, "previous release's read, with this release's indexes: %s%n", times(db, PREVIOUS_RELEASE_READ));
       System.out.printf(Locale.ROOT, "this release's start-up read (skip scan over events_outcomes): %s; through the"
           + " replica's EventStore: %s%n", times(db, EventStore.LAST_OUTCOMES), timesOfStore(db, 7));
-      System.out.printf(Locale.ROOT, "replica start, to its first /api/v1/schemas answer: %s%n", replicaStarts(db, 3));
+      System.out.printf(Locale.ROOT, "replica start, to its first /api/v1/schemas answer: %s%n", replicaStarts(db, 3, true));
 
       Vertx vertx = Vertx.vertx();
       try {
@@ -94,7 +94,7 @@ public final class LogStart {
         vertx.close().await();
       }
       System.out.printf(Locale.ROOT, "after pruning: %,d events left; replica start: %s%n",
-          db.queryLong("SELECT count(*) FROM muster.events"), replicaStarts(db, 3));
+          db.queryLong("SELECT count(*) FROM muster.events"), replicaStarts(db, 3, true));
     }
   }
 
@@ -131,7 +131,7 @@ public final class LogStart {
     }
   }
 
-  private static String replicaStarts(BenchDatabase db, int n) throws Exception {
+  private static String replicaStarts(BenchDatabase db, int n, boolean hasLog) throws Exception {
     Path migrations = Files.createTempDirectory("muster-bench-log");
     Files.writeString(migrations.resolve("V1__one.sql"), "SELECT 1;");
     MusterConfig config = MusterConfig.defaults().toBuilder().database(db.url())
@@ -146,7 +146,8 @@ public final class LogStart {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + o.port()
             + "/api/v1/schemas")).build(), HttpResponse.BodyHandlers.ofString());
         ms.add((System.nanoTime() - t0) / 1e6);
-        if (r.statusCode() != 200 || !r.body().contains("tenant_")) throw new IllegalStateException(r.body());
+        // Each schema of the log is listed, from its latest outcome (none on an empty log).
+        if (r.statusCode() != 200 || (hasLog && !r.body().contains("tenant_"))) throw new IllegalStateException(r.body());
         o.stop().await();
       } finally {
         vertx.close().await();

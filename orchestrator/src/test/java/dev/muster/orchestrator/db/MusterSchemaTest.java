@@ -19,9 +19,20 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(PostgresExtension.class)
 public class MusterSchemaTest {
 
+  /** The schema the release before versions made, with a few of its events. */
   public static void previousRelease(TestDatabase db) {
-    try (InputStream in = MusterSchemaTest.class.getResourceAsStream("/muster-schema/previous-release.sql")) {
-      db.execute("BEGIN; " + new String(in.readAllBytes(), StandardCharsets.UTF_8) + " COMMIT;");
+    previousReleaseBootstrap(db);
+    db.execute(resource("previous-release-events.sql"));
+  }
+
+  /** What a replica of the release before versions runs at each start: its bootstrap DDL, in one transaction. */
+  public static void previousReleaseBootstrap(TestDatabase db) {
+    db.execute("BEGIN; " + resource("previous-release-bootstrap.sql") + " COMMIT;");
+  }
+
+  private static String resource(String name) {
+    try (InputStream in = MusterSchemaTest.class.getResourceAsStream("/muster-schema/" + name)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
@@ -67,6 +78,10 @@ public class MusterSchemaTest {
     MusterSchema.migrate(url);
     assertEquals(db.queryLong("SELECT count(*) FROM muster.schema_history"),
         db.queryLong("SELECT count(*) FROM muster.schema_history WHERE success"));
+    assertEquals("2", latest(db), "V2 applied on top of V1");
+    assertEquals(0, db.queryLong("SELECT seq FROM muster.event_horizon"));
+    assertEquals(2, db.queryLong("SELECT count(*) FROM pg_indexes WHERE schemaname = 'muster'"
+        + " AND indexname IN ('events_outcomes', 'events_runs')"));
     assertEquals(1, db.queryLong("SELECT count(*) FROM muster.events"));
   }
 
