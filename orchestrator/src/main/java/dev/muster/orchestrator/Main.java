@@ -7,6 +7,7 @@ import dev.muster.orchestrator.cli.PlanCommand;
 import dev.muster.orchestrator.cli.RepairCommand;
 import dev.muster.orchestrator.cli.ServeCommand;
 import dev.muster.orchestrator.cli.StatusCommand;
+import dev.muster.orchestrator.db.MusterSchema;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -35,6 +36,12 @@ public final class Main implements Callable<Integer> {
       if (e instanceof IllegalArgumentException) {
         command.getErr().println("muster: " + e.getMessage());
         return ExitCodes.USAGE;
+      }
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof MusterSchema.NewerSchemaException newer) {
+          command.getErr().println("muster: " + newer.getMessage());
+          return ExitCodes.USAGE;
+        }
       }
       throw e;
     });

@@ -8,6 +8,7 @@ import dev.muster.orchestrator.coordinator.VertxClock;
 import dev.muster.orchestrator.db.Bootstrap;
 import dev.muster.orchestrator.db.KeepAlive;
 import dev.muster.orchestrator.events.Event;
+import dev.muster.orchestrator.events.EventPruner;
 import dev.muster.orchestrator.events.EventStore;
 import dev.muster.orchestrator.http.HttpApi;
 import dev.muster.orchestrator.lock.SchemaLock;
@@ -25,15 +26,20 @@ import io.vertx.sqlclient.PoolOptions;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The verticle behind {@link Orchestrator}: the event log and its broadcaster, the coordinator and (for
  * {@code serve}) the HTTP API, all on one Vert.x context.
  */
 final class Replica extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(Replica.class);
 
   /** How long a stopping replica lets a run under way finish. */
   static final Duration STOP_BOUND = Duration.ofSeconds(30);
+  /** How often a serving replica prunes the log, when MUSTER_EVENTS_RETENTION is set (and once at start). */
+  static final Duration PRUNE_EVERY = Duration.ofMinutes(1);
   /** The service name the migrate command arrives as. */
   static final String MIGRATE_SERVICE = "muster-migrate";
 
@@ -45,6 +51,8 @@ final class Replica extends VerticleBase {
   private WorkerRunner runner;
   private Coordinator coordinator;
   private HttpServer server;
+  private long pruneTimer = -1;
+  private boolean pruning;
 
   Replica(MusterConfig config, boolean http) {
     this.config = Objects.requireNonNull(config);
@@ -89,10 +97,11 @@ final class Replica extends VerticleBase {
     coordinator = new Coordinator(config, store, broadcaster, lock, schema -> runner, new VertxClock(vertx));
     String probe = config.schemas().literals().isEmpty() ? "public" : config.schemas().literals().get(0);
     Future<?> started = (config.allowNoMigrations() ? Future.<Void>succeededFuture() : runner.checkLocations(probe))
-        .compose(v -> Bootstrap.run(pool))
+        .compose(v -> Bootstrap.run(vertx, config.database()))
         .compose(v -> broadcaster.start())
         .compose(v -> coordinator.start());
     if (!http) return started;
+    if (config.eventsRetention() != null) started = started.onSuccess(v -> startPruning(new EventPruner(pool, config.eventsRetention())));
     return started.compose(v -> {
       HttpApi api = HttpApi.create(vertx, config, coordinator, broadcaster, pool);
       return api.configure(vertx.createHttpServer(api.serverOptions()))
@@ -101,8 +110,27 @@ final class Replica extends VerticleBase {
     });
   }
 
+  /** Prunes the log now and then, never two passes at once; a failed pass is tried again at the next tick. */
+  private void startPruning(EventPruner pruner) {
+    Runnable pass = () -> {
+      if (pruning) return;
+      pruning = true;
+      pruner.prune().onComplete(ar -> {
+        pruning = false;
+        if (ar.failed()) {
+          log.warn("Could not prune the event log: {}", ar.cause().getMessage());
+        } else if (ar.result() > 0) {
+          log.info("Pruned {} events from the log (MUSTER_EVENTS_RETENTION={})", ar.result(), config.eventsRetention());
+        }
+      });
+    };
+    pass.run();
+    pruneTimer = vertx.setPeriodic(PRUNE_EVERY.toMillis(), id -> pass.run());
+  }
+
   @Override
   public Future<?> stop() {
+    if (pruneTimer >= 0) vertx.cancelTimer(pruneTimer);
     // Services connected here move to another replica at once; a run under way may finish first.
     Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
     return closed

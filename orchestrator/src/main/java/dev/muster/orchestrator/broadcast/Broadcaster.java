@@ -4,6 +4,7 @@ import dev.muster.orchestrator.db.KeepAlive;
 import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.EventFeed;
 import dev.muster.orchestrator.events.EventStore;
+import dev.muster.orchestrator.events.Payload;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -13,6 +14,7 @@ import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.pubsub.PgSubscriber;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Set;
@@ -43,6 +45,7 @@ public final class Broadcaster implements EventFeed {
   private final PgSubscriber subscriber;
   private final Set<Consumer<Event>> listeners = new CopyOnWriteArraySet<>();
   private final String pingPayload;
+  private final String replicaId;
   private final Promise<Void> started = Promise.promise();
   private long lastSeq = -1;
   private boolean catchingUp;
@@ -56,6 +59,7 @@ public final class Broadcaster implements EventFeed {
     this.pool = pool;
     this.store = store;
     this.pingPayload = new JsonObject().put("ping", replicaId).encode();
+    this.replicaId = replicaId;
     PgConnectOptions listenOptions = new PgConnectOptions(options)
         .addProperty("application_name", applicationName(replicaId));
     this.subscriber = PgSubscriber.subscriber(vertx, listenOptions)
@@ -210,6 +214,7 @@ public final class Broadcaster implements EventFeed {
     private long cursor;
     private boolean replaying = true;
     private boolean cancelled;
+    private boolean toldPruned;
 
     Replay(long afterSeq, String schema, Consumer<Event> listener) {
       this.cursor = afterSeq;
@@ -227,7 +232,7 @@ public final class Broadcaster implements EventFeed {
     }
 
     void readPage() {
-      store.after(cursor, schema, PAGE).onComplete(ar -> {
+      store.page(cursor, schema, PAGE).onComplete(ar -> {
         if (cancelled) return;
         if (ar.failed()) {
           // Going live now would skip what the log holds between the cursor and the live edge: read again.
@@ -235,8 +240,15 @@ public final class Broadcaster implements EventFeed {
           vertx.setTimer(REPLAY_RETRY_MS, id -> readPage());
           return;
         }
-        ar.result().forEach(this::forward);
-        if (ar.result().size() == PAGE) {
+        List<Event> events = ar.result().events();
+        if (ar.result().horizon() > cursor && !toldPruned) {
+          // Events after the cursor may be gone (MUSTER_EVENTS_RETENTION): say so, rather than start later silently.
+          toldPruned = true;
+          listener.accept(Event.unlogged(Instant.now(), replicaId, new Payload.LogPruned(schema, cursor,
+              ar.result().horizon())));
+        }
+        events.forEach(this::forward);
+        if (events.size() == PAGE) {
           readPage();
         } else {
           live();

@@ -57,7 +57,7 @@ public final class RepairCommand implements Callable<Integer> {
       Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(config.database().connectOptions())
           .using(vertx).build();
       try {
-        Bootstrap.run(pool).await(); // the log the event goes to
+        Bootstrap.run(vertx, config.database()).await(); // the log the event goes to
         EventStore log = new EventStore(pool, SIGNER);
         int exit = ExitCodes.OK;
         for (String schema : schemas) exit = Math.max(exit, repair(config, flyway, log, schema, out));

@@ -5,6 +5,7 @@ import static dev.muster.orchestrator.config.Setting.duration;
 import static dev.muster.orchestrator.config.Setting.integer;
 import static dev.muster.orchestrator.config.Setting.text;
 
+import dev.muster.orchestrator.events.Retention;
 import dev.muster.postgres.SslMode;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -162,6 +163,11 @@ public final class MusterConfig {
       .describe("terminate (pg_terminate_backend) a session that blocks a migration while idle in transaction for "
           + "longer than this, recorded as migration.intervened; 0 turns it off")
       .defaultText("0 (off)");
+  public static final Setting<Retention> EVENTS_RETENTION = Setting.of("MUSTER_EVENTS_RETENTION", retention(), null)
+      .flag("--events-retention", "LIMITS").serveOnly()
+      .describe("how much of the event log to keep: an age (30d, 12h, 90m, 3600s), a count of events (1000000), or "
+          + "both, comma-separated; older events are pruned in small batches, except what each schema's state needs")
+      .defaultText("unset: keep every event");
   /** Where the embedded PostgreSQL keeps its data. */
   public static final Setting<Path> DATA_DIRECTORY = Setting.internal("dataDirectory", Path::of, Path.of(".muster"));
 
@@ -171,7 +177,7 @@ public final class MusterConfig {
       MAX_PARALLEL, RUNNER, MIGRATOR_LEASE, CREATE_SCHEMAS, REPLICA, HEARTBEAT, TAKEOVER_CHECK, MAX_BODY_BYTES, MAX_HEADER_BYTES,
       MAX_STREAMS, MAX_STREAMS_PER_CLIENT, STREAM_IDLE_TIMEOUT, LOCK_TIMEOUT, STATEMENT_TIMEOUT, LOCK_ATTEMPTS,
       LOCK_RETRY_FOR, LOCK_RETRY_DELAY, LOCK_RETRY_MAX_DELAY, IDLE_IN_TRANSACTION_TIMEOUT, TERMINATE_IDLE_BLOCKERS,
-      DATA_DIRECTORY);
+      EVENTS_RETENTION, DATA_DIRECTORY);
   /** The settings that together are {@link #database()}; the URL's own parameter name for each of the others. */
   private static final Map<Setting<String>, String> DATABASE_PARTS = databaseParts();
 
@@ -426,6 +432,11 @@ public final class MusterConfig {
     return get(TERMINATE_IDLE_BLOCKERS);
   }
 
+  /** How much of the event log to keep; {@code null}: all of it. */
+  public Retention eventsRetention() {
+    return get(EVENTS_RETENTION);
+  }
+
   public Builder toBuilder() {
     return new Builder(this);
   }
@@ -467,6 +478,7 @@ public final class MusterConfig {
     public Builder maxStreamsPerClient(int v) { return set(MAX_STREAMS_PER_CLIENT, v); }
     public Builder streamIdleTimeout(Duration v) { return set(STREAM_IDLE_TIMEOUT, v); }
     public Builder lockTimeout(Duration v) { return set(LOCK_TIMEOUT, PerSchema.of(v, duration(Duration.ZERO, Duration.ofHours(1)))); }
+    public Builder eventsRetention(Retention v) { return set(EVENTS_RETENTION, v); }
 
     public MusterConfig build() {
       return new MusterConfig(database, values);
@@ -523,6 +535,20 @@ public final class MusterConfig {
       @Override
       public String format(RunnerChoice value) {
         return value.toString();
+      }
+    };
+  }
+
+  private static Setting.Type<Retention> retention() {
+    return new Setting.Type<>() {
+      @Override
+      public Retention read(String text) {
+        return Retention.parse(text);
+      }
+
+      @Override
+      public String format(Retention value) {
+        return value.format();
       }
     };
   }

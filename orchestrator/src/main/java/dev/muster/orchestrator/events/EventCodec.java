@@ -4,6 +4,7 @@ import static dev.muster.orchestrator.events.Fields.*;
 
 import dev.muster.orchestrator.events.Payload.FailureReport;
 import dev.muster.orchestrator.events.Payload.LockAcquired;
+import dev.muster.orchestrator.events.Payload.LogPruned;
 import dev.muster.orchestrator.events.Payload.MigrationApplied;
 import dev.muster.orchestrator.events.Payload.MigrationStarted;
 import dev.muster.orchestrator.events.Payload.MigratorElected;
@@ -162,6 +163,10 @@ public final class EventCodec {
         MigratorLost p = (MigratorLost) payload;
         json.put(SERVICE, p.service()).put(INSTANCE, p.instance()).put(RUN, p.run()).put(REASON, p.reason());
       }
+      case LOG_PRUNED -> {
+        LogPruned p = (LogPruned) payload;
+        json.put(AFTER, p.after()).put(HORIZON, p.horizon());
+      }
     }
   }
 
@@ -243,6 +248,7 @@ public final class EventCodec {
           text(json, REQUIRED_VERSION), text(json, DEPLOY));
       case MIGRATOR_LOST -> new MigratorLost(schema, text(json, SERVICE), text(json, INSTANCE), number(json, RUN),
           text(json, REASON));
+      case LOG_PRUNED -> new LogPruned(schema, longOf(number(json, AFTER)), longOf(number(json, HORIZON)));
     };
   }
 
@@ -254,6 +260,10 @@ public final class EventCodec {
 
   private static Long number(JsonObject json, String field) {
     return json.getValue(field) instanceof Number n ? n.longValue() : null;
+  }
+
+  private static long longOf(Long n) {
+    return n == null ? 0 : n;
   }
 
   private static int intOf(Long n) {

@@ -25,7 +25,9 @@ public enum EventType {
   SCHEMA_INTERRUPTED("schema.interrupted", Scope.SCHEMA),
   // Delegated runs (MUSTER_RUNNER=delegate): carried on every waiting stream of the schema.
   MIGRATOR_ELECTED("migrator.elected", Scope.SCHEMA),
-  MIGRATOR_LOST("migrator.lost", Scope.SCHEMA);
+  MIGRATOR_LOST("migrator.lost", Scope.SCHEMA),
+  // A bounded log (MUSTER_EVENTS_RETENTION): sent, never logged, at the start of a replay from before the horizon.
+  LOG_PRUNED("log.pruned", Scope.SCHEMA);
 
   /** Who an event is about, which decides whose arrival streams carry it. */
   public enum Scope {

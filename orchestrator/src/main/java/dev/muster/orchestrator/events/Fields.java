@@ -58,6 +58,9 @@ public final class Fields {
   public static final String LOCK_SINCE = "lockSince";
   public static final String RUN_BACKEND = "runBackend";
   public static final String WAIT_EVENT = "waitEvent";
+  // log.pruned: the replay's start and the log's horizon.
+  public static final String AFTER = "after";
+  public static final String HORIZON = "horizon";
 
   // An arrival's body (beside service, instance, schema, requiredVersion).
   public static final String TIMEOUT_SECONDS = "timeoutSeconds";

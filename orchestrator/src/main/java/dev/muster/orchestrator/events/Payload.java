@@ -140,6 +140,19 @@ public sealed interface Payload {
   }
 
   /**
+   * Not in the log: a stream's replay began after {@code after}, but events up to {@code horizon} may have been
+   * pruned ({@code MUSTER_EVENTS_RETENTION}). What follows is every event after {@code after} the log still has —
+   * each schema's latest outcome among them — then live ones. A client resumes from now and re-checks the state.
+   * {@code schema}: the stream's schema, or {@code null} on a stream of every schema.
+   */
+  record LogPruned(String schema, long after, long horizon) implements Payload {
+    @Override
+    public EventType type() {
+      return EventType.LOG_PRUNED;
+    }
+  }
+
+  /**
    * A delegated run begins: the replica holding the schema's lock elected this arrival as its migrator.
    *
    * @param run          the run's id: the number of this very event ({@code null} until it is in the log)

@@ -94,6 +94,7 @@ public final class Projection {
         s.lastFailure = null;
         s.status = SchemaStatus.MIGRATING;
       }
+      case LOG_PRUNED -> { } // never in the log: it tells a stream's reader, not the state
       default -> { }
     }
   }
