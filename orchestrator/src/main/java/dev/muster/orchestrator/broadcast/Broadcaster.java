@@ -113,6 +113,17 @@ public final class Broadcaster implements EventFeed {
     };
   }
 
+  @Override
+  public void offer(Event committed) {
+    if (lastSeq < 0 || !committed.logged()) return;
+    // The log commits in number order: the next number means nothing before it is missing.
+    if (committed.seq() == lastSeq + 1) {
+      deliver(committed);
+    } else if (committed.seq() > lastSeq) {
+      catchUp();
+    }
+  }
+
   /** The first event after {@code afterSeq} of {@code schema} that {@code matches}; read back and then live. */
   public Future<Event> first(long afterSeq, String schema, Predicate<Event> matches) {
     Promise<Event> found = Promise.promise();

@@ -14,6 +14,12 @@ public interface EventFeed {
   /** Every event from now on; the returned action unsubscribes. */
   Runnable subscribe(Consumer<Event> listener);
 
+  /**
+   * An event this replica has just seen committed (its own append came back): delivered at once when it is the
+   * next in order, so this replica's waiters need not wait for the notification and the read behind it.
+   */
+  default void offer(Event committed) {}
+
   /** Every event after {@code afterSeq} (of {@code schema} only, unless null): read back first, then live. */
   Runnable subscribe(long afterSeq, String schema, Consumer<Event> listener);
 }
