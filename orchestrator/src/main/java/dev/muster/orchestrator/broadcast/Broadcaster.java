@@ -3,6 +3,8 @@ package dev.muster.orchestrator.broadcast;
 import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.EventFeed;
 import dev.muster.orchestrator.events.EventStore;
+import dev.muster.orchestrator.events.EventType;
+import dev.muster.orchestrator.events.Payload;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -12,7 +14,11 @@ import io.vertx.pgclient.pubsub.PgSubscriber;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.function.Consumer;
@@ -39,7 +45,10 @@ public final class Broadcaster implements EventFeed {
   private final EventStore store;
   private final Pool pool;
   private final PgSubscriber subscriber;
+  /** Listeners of every event (the coordinator, {@code /api/v1/events}): few. */
   private final Set<Consumer<Event>> listeners = new CopyOnWriteArraySet<>();
+  /** Listeners of one schema (arrival streams, answers), found by the event's schema: thousands. */
+  private final Map<String, Routes> bySchema = new HashMap<>();
   private final String pingPayload;
   private final Promise<Void> started = Promise.promise();
   private long lastSeq = -1;
@@ -100,16 +109,40 @@ public final class Broadcaster implements EventFeed {
    */
   @Override
   public Runnable subscribe(long afterSeq, String schema, Consumer<Event> listener) {
+    return subscribe(afterSeq, schema, null, listener);
+  }
+
+  @Override
+  public Runnable subscribeArrival(long afterSeq, String schema, String service, String instance,
+      Consumer<Event> listener) {
+    return subscribe(afterSeq, schema, Routes.owner(service, instance), listener);
+  }
+
+  /**
+   * Each event goes to the listeners of every event and to those of its schema only — of a {@code service.*} event,
+   * to the one instance's it is ({@code owner}): no event is offered to every stream of the replica.
+   */
+  private Runnable subscribe(long afterSeq, String schema, String owner, Consumer<Event> listener) {
     Replay replay = new Replay(afterSeq, schema, listener);
-    listeners.add(replay);
+    if (schema == null) {
+      listeners.add(replay);
+    } else {
+      bySchema.computeIfAbsent(schema, k -> new Routes()).add(owner, replay);
+    }
     if (afterSeq < lastSeq) {
       replay.readPage();
     } else {
       replay.live();
     }
     return () -> {
+      if (replay.cancelled) return;
       replay.cancelled = true;
-      listeners.remove(replay);
+      if (schema == null) {
+        listeners.remove(replay);
+      } else {
+        Routes routes = bySchema.get(schema);
+        if (routes != null && routes.remove(owner, replay)) bySchema.remove(schema);
+      }
     };
   }
 
@@ -190,12 +223,68 @@ public final class Broadcaster implements EventFeed {
   private void deliver(Event event) {
     if (event.seq() <= lastSeq) return;
     lastSeq = event.seq();
-    for (Consumer<Event> listener : listeners) {
-      try {
-        listener.accept(event);
-      } catch (RuntimeException e) {
-        log.error("Event listener failed on #{} {}", event.seq(), event.type(), e);
+    for (Consumer<Event> listener : listeners) call(listener, event);
+    Routes routes = event.schema() == null ? null : bySchema.get(event.schema());
+    if (routes == null) return;
+    // A snapshot: a stream that ends on this event unsubscribes while it is being delivered.
+    for (Replay replay : routes.targets(event)) {
+      if (!replay.cancelled) call(replay, event);
+    }
+  }
+
+  private static void call(Consumer<Event> listener, Event event) {
+    try {
+      listener.accept(event);
+    } catch (RuntimeException e) {
+      log.error("Event listener failed on #{} {}", event.seq(), event.type(), e);
+    }
+  }
+
+  /** One schema's listeners: of all its events, and of its schema events plus their own {@code service.*} ones. */
+  private static final class Routes {
+    private final Set<Replay> all = new LinkedHashSet<>();
+    private final Map<String, Set<Replay>> byOwner = new HashMap<>();
+    private int owned;
+
+    static String owner(String service, String instance) {
+      return service + "\u0000" + instance;
+    }
+
+    void add(String owner, Replay replay) {
+      if (owner == null) {
+        all.add(replay);
+      } else if (byOwner.computeIfAbsent(owner, k -> new LinkedHashSet<>(2)).add(replay)) {
+        owned++;
       }
+    }
+
+    /** True when no listener is left. */
+    boolean remove(String owner, Replay replay) {
+      if (owner == null) {
+        all.remove(replay);
+      } else {
+        Set<Replay> own = byOwner.get(owner);
+        if (own != null && own.remove(replay)) {
+          owned--;
+          if (own.isEmpty()) byOwner.remove(owner);
+        }
+      }
+      return all.isEmpty() && byOwner.isEmpty();
+    }
+
+    List<Replay> targets(Event event) {
+      if (event.payload() instanceof Payload.ServiceEvent p
+          && EventType.scopeOf(event.typeName()) == EventType.Scope.SERVICE) {
+        Set<Replay> own = byOwner.get(owner(p.service(), p.instance()));
+        List<Replay> targets = new ArrayList<>(all.size() + (own == null ? 0 : own.size()));
+        targets.addAll(all);
+        if (own != null) targets.addAll(own);
+        return targets;
+      }
+      List<Replay> targets = new ArrayList<>(all.size() + owned);
+      targets.addAll(all);
+      for (Set<Replay> own : byOwner.values()) targets.addAll(own);
+      return targets;
     }
   }
 

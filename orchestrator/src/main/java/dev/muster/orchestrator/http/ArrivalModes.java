@@ -49,7 +49,8 @@ final class ArrivalModes {
         stream.end();
       }
     };
-    subscription.set(feed.subscribe(arrival.streamFrom(), arrival.schema(), onEvent));
+    subscription.set(feed.subscribeArrival(arrival.streamFrom(), arrival.schema(), arrival.service(),
+        arrival.instance(), onEvent));
     coordinator.attach(arrival, onEvent); // its give-up, on time, before the log has it
   }
 
@@ -77,7 +78,8 @@ final class ArrivalModes {
             .put(Fields.VERSION, version));
       }
     };
-    subscription.set(feed.subscribe(arrival.streamFrom(), arrival.schema(), onEvent));
+    subscription.set(feed.subscribeArrival(arrival.streamFrom(), arrival.schema(), arrival.service(),
+        arrival.instance(), onEvent));
     coordinator.attach(arrival, onEvent);
   }
 
