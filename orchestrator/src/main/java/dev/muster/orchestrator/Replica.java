@@ -36,6 +36,13 @@ final class Replica extends VerticleBase {
   /** The service name the migrate command arrives as. */
   static final String MIGRATE_SERVICE = "muster-migrate";
 
+  /**
+   * The shared pool's sessions. Appends go one statement at a time (the coordinator's recorder batches them) and the
+   * broadcaster reads one page at a time, so a few sessions serve any fleet size: with the listening session, the
+   * lock sessions and Flyway's, a replica holds about {@code MUSTER_MAX_PARALLEL + 3} at most (issue 13).
+   */
+  static final int POOL_SIZE = 3;
+
   final MusterConfig config;
   private final boolean http;
   private Pool pool;
@@ -75,7 +82,7 @@ final class Replica extends VerticleBase {
   @Override
   public Future<?> start() {
     PgConnectOptions options = config.database().connectOptions();
-    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(options).using(vertx).build();
+    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(POOL_SIZE)).connectingTo(options).using(vertx).build();
     EventStore store = new EventStore(pool, config.replicaId());
     broadcaster = new Broadcaster(vertx, options, pool, store, config.replicaId());
     lock = new SchemaLock(vertx, options, config.replicaId());

@@ -40,6 +40,7 @@ public final class Broadcaster implements EventFeed {
   private static final int PAGE = 500;
   private static final long PING_MS = 5_000;
   private static final long REPLAY_RETRY_MS = 500;
+  private static final int RECENT = 4096;
 
   private final Vertx vertx;
   private final EventStore store;
@@ -49,6 +50,12 @@ public final class Broadcaster implements EventFeed {
   private final Set<Consumer<Event>> listeners = new CopyOnWriteArraySet<>();
   /** Listeners of one schema (arrival streams, answers), found by the event's schema: thousands. */
   private final Map<String, Routes> bySchema = new HashMap<>();
+  /**
+   * The latest events delivered, each at slot {@code seq % RECENT}: a stream that starts a little behind the live
+   * edge (every arrival of a storm) is read back from here, not from the table — a thousand arrivals would otherwise
+   * each read the others' {@code service.starting} from PostgreSQL.
+   */
+  private final Event[] recent = new Event[RECENT];
   private final String pingPayload;
   private final Promise<Void> started = Promise.promise();
   private long lastSeq = -1;
@@ -129,9 +136,11 @@ public final class Broadcaster implements EventFeed {
     } else {
       bySchema.computeIfAbsent(schema, k -> new Routes()).add(owner, replay);
     }
-    if (afterSeq < lastSeq) {
+    if (afterSeq < lastSeq && !inRecent(afterSeq + 1)) {
       replay.readPage();
     } else {
+      // Read back from memory, at once: the listener may hear its events before this returns.
+      for (long seq = afterSeq + 1; seq <= lastSeq && !replay.cancelled; seq++) replay.forward(recent[slot(seq)]);
       replay.live();
     }
     return () -> {
@@ -162,8 +171,10 @@ public final class Broadcaster implements EventFeed {
     Promise<Event> found = Promise.promise();
     Runnable[] cancel = new Runnable[1];
     cancel[0] = subscribe(afterSeq, schema, event -> {
-      if (matches.test(event) && found.tryComplete(event)) cancel[0].run(); // never called before subscribe returns
+      // A replay from memory calls back before subscribe returns: then it is cancelled just after.
+      if (matches.test(event) && found.tryComplete(event) && cancel[0] != null) cancel[0].run();
     });
+    if (found.future().isComplete()) cancel[0].run();
     return found.future();
   }
 
@@ -223,13 +234,26 @@ public final class Broadcaster implements EventFeed {
   private void deliver(Event event) {
     if (event.seq() <= lastSeq) return;
     lastSeq = event.seq();
-    for (Consumer<Event> listener : listeners) call(listener, event);
+    recent[slot(event.seq())] = event;
+    // The streams first: what the coordinator does next (recording a thousand releases) must not delay them.
     Routes routes = event.schema() == null ? null : bySchema.get(event.schema());
-    if (routes == null) return;
-    // A snapshot: a stream that ends on this event unsubscribes while it is being delivered.
-    for (Replay replay : routes.targets(event)) {
-      if (!replay.cancelled) call(replay, event);
+    if (routes != null) {
+      // A snapshot: a stream that ends on this event unsubscribes while it is being delivered.
+      for (Replay replay : routes.targets(event)) {
+        if (!replay.cancelled) call(replay, event);
+      }
     }
+    for (Consumer<Event> listener : listeners) call(listener, event);
+  }
+
+  private static int slot(long seq) {
+    return (int) (seq % RECENT);
+  }
+
+  /** Whether every event from {@code seq} to the live edge is still in {@link #recent}: deliveries are gapless. */
+  private boolean inRecent(long seq) {
+    Event e = recent[slot(seq)];
+    return lastSeq - seq < RECENT && e != null && e.seq() == seq;
   }
 
   private static void call(Consumer<Event> listener, Event event) {

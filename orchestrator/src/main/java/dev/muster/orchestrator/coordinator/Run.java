@@ -73,7 +73,11 @@ final class Run {
                   lease.session(), prepared.droppedInvalidIndexes()))
               .compose(v -> runner.migrate(schema, new Progress()))
               .transform(this::outcome)
-              .compose(recorder::append)
+              .compose(outcome -> {
+                long returned = clock.nanoTime();
+                return recorder.append(outcome).onSuccess(e -> log.debug("Schema {}: runner returned → {} appended in {} µs",
+                    schema, e.typeName(), (clock.nanoTime() - returned) / 1_000));
+              })
               .onSuccess(listener::settled)
               .<Void>mapEmpty();
         })
