@@ -45,7 +45,7 @@ final class ArrivalModes {
       if (stream.ended() || !arrival.carries(event)) return;
       stream.send(event);
       if (arrival.isTerminal(event)) {
-        subscription.cancel();
+        subscription.finish();
         stream.end();
       }
     };
@@ -61,7 +61,7 @@ final class ArrivalModes {
     Consumer<Event> onEvent = event -> {
       if (answered[0] || !arrival.isTerminal(event)) return;
       answered[0] = true;
-      subscription.cancel();
+      subscription.finish();
       Payload p = event.payload();
       if (p instanceof Payload.SchemaFailed failed) {
         json(ctx, 409, new JsonObject().put(Fields.SCHEMA, arrival.schema()).put(Fields.STATE, SchemaStatus.FAILED.wire())
@@ -94,7 +94,9 @@ final class ArrivalModes {
     Subscription subscription = new Subscription();
     held.onRelease(() -> {
       subscription.cancel();
-      coordinator.detach(arrival);
+      // Gone before its end: forgotten. Ended by its terminal event (a stream is served before the coordinator
+      // hears the outcome): left for the coordinator to settle and record.
+      if (!subscription.finished()) coordinator.detach(arrival);
     });
     return subscription;
   }
