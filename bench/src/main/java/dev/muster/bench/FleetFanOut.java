@@ -58,17 +58,21 @@ final class FleetFanOut {
 
   private FleetFanOut() {}
 
-  static Result run(BenchDatabase db, Path work, List<Integer> sizes, boolean warmup) throws Exception {
+  static Result run(BenchDatabase db, Path work, List<Integer> sizes, boolean warmup, List<String> jvmOptions)
+      throws Exception {
     MigrationSet set = MigrationSet.gated(work.resolve("fleet-fan-out"));
     String java = ProcessHandle.current().info().command().orElse("java");
-    String jar = Path.of(FleetFanOut.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    // The bench's own class path: the shaded jar, or the build's classes under a test.
+    String jar = System.getProperty("java.class.path");
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
     long baseline = backends(db);
-    ProcessBuilder pb = new ProcessBuilder(java, "-cp", jar, "dev.muster.orchestrator.Main", "serve")
-        .redirectErrorStream(true).redirectOutput(work.resolve("orchestrator.log").toFile());
+    List<String> command = new ArrayList<>(List.of(java));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", jar, "dev.muster.orchestrator.Main", "serve"));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve("orchestrator.log").toFile());
     // The database URL in the environment, never on a command line.
     pb.environment().putAll(Map.of("MUSTER_DATABASE_URL", db.url().uri(), "MUSTER_MIGRATIONS", set.location,
         "MUSTER_SCHEMAS", BenchDatabase.SCHEMA_PATTERN, "MUSTER_HTTP_PORT", String.valueOf(port),

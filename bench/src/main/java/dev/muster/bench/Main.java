@@ -60,6 +60,10 @@ public final class Main implements Callable<Integer> {
       defaultValue = "1,10,100,1000")
   List<Integer> fleetClients;
 
+  @Option(names = "--orchestrator-jvm-option", paramLabel = "OPTION", description = "fleet-fan-out: an option of "
+      + "the orchestrator's JVM, e.g. -XX:StartFlightRecording=filename=/tmp/o.jfr; may be repeated")
+  List<String> orchestratorJvmOptions = new ArrayList<>();
+
   @Option(names = "--instances", description = "fleet: instances starting at once (default: ${DEFAULT-VALUE})",
       defaultValue = "20")
   int instances;
@@ -183,7 +187,7 @@ public final class Main implements Callable<Integer> {
     List<FanOut.Result> fanOut = chosen.contains(Scenario.FAN_OUT)
         ? FanOut.run(db, work, replicas, clients, repeat, warmup) : null;
     FleetFanOut.Result fleetFanOut = chosen.contains(Scenario.FLEET_FAN_OUT)
-        ? FleetFanOut.run(db, work, fleetClients, warmup) : null;
+        ? FleetFanOut.run(db, work, fleetClients, warmup, orchestratorJvmOptions) : null;
     FleetStart.Result fleet = chosen.contains(Scenario.FLEET)
         ? FleetStart.run(db, work, replicas, instances, repeat, warmup, migrations) : null;
     List<FailurePropagation.Result> failure = chosen.contains(Scenario.FAILURE)
