@@ -57,7 +57,7 @@ class MusterUpgradeTest {
       }
     }
     assertEquals(db.queryLong("SELECT seq FROM muster.event_counter"), db.queryLong("SELECT count(*) FROM muster.events"));
-    assertEquals(2, db.queryLong("SELECT max(version::int) FROM muster.schema_history WHERE success"));
+    assertEquals(3, db.queryLong("SELECT max(version::int) FROM muster.schema_history WHERE success"));
   }
 
   @Test
