@@ -30,7 +30,8 @@ public final class Main implements Callable<Integer> {
     return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
   }
 
-  static int execute(PrintWriter out, PrintWriter err, String... args) {
+  /** As {@link #execute(String...)}, writing to {@code out} and {@code err} (tests, the bench). */
+  public static int execute(PrintWriter out, PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new Main()).setOut(out).setErr(err);
     cli.setExecutionExceptionHandler((e, command, parsed) -> {
       if (e instanceof IllegalArgumentException) {

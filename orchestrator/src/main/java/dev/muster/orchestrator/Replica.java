@@ -43,6 +43,13 @@ final class Replica extends VerticleBase {
   /** The service name the migrate command arrives as. */
   static final String MIGRATE_SERVICE = "muster-migrate";
 
+  /**
+   * The shared pool's sessions. Appends go one statement at a time (the coordinator's recorder batches them) and the
+   * broadcaster reads one page at a time, so a few sessions serve any fleet size: with the listening session, the
+   * lock sessions and Flyway's, a replica holds about {@code MUSTER_MAX_PARALLEL + 3} at most (issue 13).
+   */
+  static final int POOL_SIZE = 3;
+
   final MusterConfig config;
   private final boolean http;
   private Pool pool;
@@ -85,7 +92,7 @@ final class Replica extends VerticleBase {
   @Override
   public Future<?> start() {
     PgConnectOptions options = config.database().connectOptions();
-    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(options)
+    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(POOL_SIZE)).connectingTo(options)
         // Pooled sessions idle between appends: a server-side idle timeout would close one as it is handed out.
         .withConnectHandler(conn -> KeepAlive.apply(conn).onComplete(ar -> conn.close()))
         .using(vertx).build();

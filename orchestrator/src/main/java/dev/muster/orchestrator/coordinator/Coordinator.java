@@ -20,6 +20,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,10 +66,10 @@ public final class Coordinator {
     this.config = config;
     this.events = events;
     this.feed = feed;
-    this.recorder = new Recorder(events);
+    this.recorder = new Recorder(events, clock, feed::offer);
     this.runners = runners;
     this.clock = clock;
-    this.waiters = new Waiters(clock, recorder);
+    this.waiters = new Waiters(clock, recorder, config.replicaId());
     this.delegation = new Delegation(config, waiters);
     this.scheduler = new RunScheduler(config.maxParallel(), config.takeoverCheck(), locks, this::run, clock,
         this::wanted);
@@ -122,11 +123,13 @@ public final class Coordinator {
       if (stopped.tryComplete()) log.warn("Stopping with {} run(s) still under way; PostgreSQL will roll them back",
           scheduler.active());
     });
-    scheduler.stop().onComplete(ar -> {
+    // The records of waiters already told (released, gave up) are written before the pool goes.
+    scheduler.stop().eventually(recorder::idle).onComplete(ar -> {
       timer.cancel();
       stopped.tryComplete();
     });
     return stopped.future().onComplete(ar -> {
+      recorder.stop();
       if (unsubscribe != null) unsubscribe.run();
     });
   }
@@ -140,6 +143,7 @@ public final class Coordinator {
     if (delegated(request.schema())) return arriveDelegated(request);
     String schema = request.schema();
     String wanted = request.requiredVersion();
+    boolean[] releasedWithArrival = {false};
     return load(schema)
         .compose(v -> wanted != null && !reaches(schema, wanted) ? reload(schema) : Future.succeededFuture())
         .compose(v -> {
@@ -152,11 +156,21 @@ public final class Coordinator {
           String required = wanted != null ? wanted : latest;
           long position = feed.lastSeq();
           if (request.resumeAfter() != null) return Future.succeededFuture(Arrival.resumed(request, required, position));
-          return recorder.append(new Payload.ServiceStarting(schema, request.service(), request.instance(), required))
-              .map(e -> Arrival.announced(request, required, e.seq(), position));
+          // Already new enough: released in the same statement as its arrival, so its stream ends on that append.
+          String version = version(schema);
+          List<Payload> released = Versions.reaches(version, required)
+              ? List.of(new Payload.ServiceReleased(schema, request.service(), request.instance(), version, 0L))
+              : List.of();
+          return recorder.append(new Payload.ServiceStarting(schema, request.service(), request.instance(), required),
+                  released)
+              .map(e -> {
+                releasedWithArrival[0] = !released.isEmpty();
+                return Arrival.announced(request, required, e.seq(), position);
+              });
         })
         .onSuccess(arrival -> {
           String version = version(schema);
+          if (releasedWithArrival[0]) return;
           if (arrival.satisfiedBy(version)) {
             waiters.releaseAtOnce(arrival, version);
           } else {
@@ -187,6 +201,15 @@ public final class Coordinator {
         scheduler.request(schema);
       }
     });
+  }
+
+  /**
+   * Where to push what concerns a waiting arrival before the log has it — its {@code service.gave_up}, on this
+   * replica's clock, whatever the database does. Call it after {@link #arrive}; nothing happens for an arrival no
+   * longer waiting.
+   */
+  public void attach(Arrival arrival, Consumer<Event> pushed) {
+    waiters.attach(arrival, pushed);
   }
 
   /** The service went away (its stream closed) before it was settled: forget it, quietly. */

@@ -38,6 +38,18 @@ public final class EventStore implements EventLog {
 
   /** Parameters: type, schema, the event's fields, their NOTIFY copy. */
   private static final String APPEND = appendSql("$1", "$2", "$3", "$4");
+  /** Parameters: the types, schemas, fields and NOTIFY copies, as text arrays of one length. */
+  private static final String APPEND_ALL = "WITH input AS (SELECT t.type, t.schema_name, t.data::jsonb AS data,"
+      + "   t.payload::jsonb AS payload, t.n FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])"
+      + "   WITH ORDINALITY AS t(type, schema_name, data, payload, n)),"
+      + " next AS (UPDATE muster.event_counter SET seq = seq + (SELECT count(*) FROM input)"
+      + "   RETURNING seq - (SELECT count(*) FROM input) AS base),"
+      + " appended AS (INSERT INTO muster.events (seq, at, type, schema_name, data)"
+      + "   SELECT next.base + input.n, clock_timestamp(), input.type, input.schema_name, input.data"
+      + "   FROM next, input ORDER BY input.n RETURNING seq, at, data)"
+      + " SELECT (a.data || jsonb_build_object('seq', a.seq, 'at', a.at))::text AS json,"
+      + "   pg_notify('" + CHANNEL + "', (input.payload || jsonb_build_object('seq', a.seq, 'at', a.at))::text)"
+      + " FROM appended a, next, input WHERE a.seq = next.base + input.n ORDER BY a.seq";
   private static final String APPEND_JDBC = appendSql("?", "?", "?::jsonb", "?::jsonb");
   private static final String SELECT_JSON = "SELECT (data || jsonb_build_object('seq', seq, 'at', at))::text AS json"
       + " FROM muster.events";
@@ -75,6 +87,29 @@ public final class EventStore implements EventLog {
     return pool.preparedQuery(APPEND)
         .execute(Tuple.of(payload.typeName(), payload.schema(), fields, notifyPayload(fields)))
         .map(rows -> EventCodec.decode(rows.iterator().next().getString("json")));
+  }
+
+  /**
+   * Appends the events in one statement: one counter update for all of them (so they are numbered consecutively,
+   * gapless, and commit together), one row and one NOTIFY each.
+   */
+  @Override
+  public Future<List<Event>> appendAll(List<Payload> payloads) {
+    if (payloads.size() == 1) return append(payloads.get(0)).map(List::of);
+    int n = payloads.size();
+    String[] types = new String[n];
+    String[] schemas = new String[n];
+    String[] data = new String[n];
+    String[] notify = new String[n];
+    for (int i = 0; i < n; i++) {
+      Payload p = payloads.get(i);
+      JsonObject fields = EventCodec.encode(p, orchestrator);
+      types[i] = p.typeName();
+      schemas[i] = p.schema();
+      data[i] = fields.encode();
+      notify[i] = notifyPayload(fields).encode();
+    }
+    return pool.preparedQuery(APPEND_ALL).execute(Tuple.of(types, schemas, data, notify)).map(EventStore::events);
   }
 
   /**
