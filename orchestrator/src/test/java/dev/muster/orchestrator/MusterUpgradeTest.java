@@ -9,6 +9,8 @@ import dev.muster.orchestrator.config.MusterConfig;
 import dev.muster.orchestrator.db.MusterSchemaTest;
 import io.vertx.core.Vertx;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Timeout;
 import dev.muster.testing.PostgresExtension;
 import dev.muster.testing.TestDatabase;
 import io.vertx.core.json.JsonObject;
@@ -57,7 +59,7 @@ class MusterUpgradeTest {
       }
     }
     assertEquals(db.queryLong("SELECT seq FROM muster.event_counter"), db.queryLong("SELECT count(*) FROM muster.events"));
-    assertEquals(2, db.queryLong("SELECT max(version::int) FROM muster.schema_history WHERE success"));
+    assertEquals(3, db.queryLong("SELECT max(version::int) FROM muster.schema_history WHERE success"));
   }
 
   @Test
@@ -85,6 +87,7 @@ class MusterUpgradeTest {
   }
 
   @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
   void anOlderReplicaMeetingANewerSchemaExits2NamingBothVersions(TestDatabase db, @TempDir Path dir) {
     Path migrations = ArrivalModesTest.twoMigrations(dir).dir();
     String[] migrate = {"migrate", "--database-url", db.url(), "--migrations", "filesystem:" + migrations};
@@ -101,5 +104,14 @@ class MusterUpgradeTest {
         refused.err());
     assertEquals(events, db.queryLong("SELECT count(*) FROM muster.events"), "it wrote nothing");
     assertEquals(0, db.queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1297437524"));
+
+    // serve refuses the same way, before it opens its port.
+    try (LogCapture log = new LogCapture()) {
+      CommandsTest.Run serve = CommandsTest.run("serve", "--database-url", db.url(), "--migrations",
+          "filesystem:" + migrations, "--http-port", "0");
+      assertEquals(2, serve.exit(), serve.err());
+      assertTrue(log.errors().stream().anyMatch(e -> e.contains("Could not start: schema muster is at version 99")),
+          log.errors().toString());
+    }
   }
 }

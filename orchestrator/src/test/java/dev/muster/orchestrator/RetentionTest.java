@@ -47,6 +47,10 @@ class RetentionTest {
       long horizon = db.queryLong("SELECT seq FROM muster.event_horizon");
       long ready = db.queryLong("SELECT seq FROM muster.events WHERE type = 'schema.ready'");
       assertTrue(ready < horizon, "the outcome is older than the horizon, and kept");
+      // The first replica still holds every event in memory and would replay them all, nothing missing; a replica
+      // started now reads a replay from the log.
+      replicas.add();
+      url = replicas.url(1);
 
       try (Http.Sse s = Http.Sse.events(url, 0L)) {
         JsonObject pruned = s.next();

@@ -9,7 +9,8 @@ import java.util.Objects;
 /**
  * Bounds the event log ({@code MUSTER_EVENTS_RETENTION}): deletes, oldest first, the events older than the age or
  * beyond the count — except what each schema's state needs: its latest outcome, the events of the run that led to
- * it (from that run's {@code schema.lock_acquired} on), and those of a run under way. Service events go, so a
+ * it (from that run's {@code schema.lock_acquired}, or a delegated run's {@code migrator.elected}, on), and those of a
+ * run under way. Service events go, so a
  * replica that starts later reads each schema's state from what is kept, as it always has.
  *
  * <p>In small batches, one short transaction each, and never on {@code muster.event_counter}, whose row lock
@@ -28,9 +29,12 @@ public final class EventPruner {
       + " bound AS (SELECT (SELECT seq FROM muster.event_counter) - $3::bigint AS by_count,"
       + "   now() - $4::bigint * interval '1 millisecond' AS by_age),"
       + " old AS (SELECT p.* FROM page p, bound b WHERE p.seq <= b.by_count OR p.at < b.by_age),"
-      + " runs AS (SELECT s.schema_name, o.seq AS outcome,"
+      // The latest run began with its lock, or, delegated, with its election.
+      + " runs AS (SELECT s.schema_name, o.seq AS outcome, greatest("
       + "     (SELECT max(l.seq) FROM muster.events l WHERE l.schema_name = s.schema_name"
-      + "       AND l.type = '" + EventType.SCHEMA_LOCK_ACQUIRED.wire() + "' AND l.seq <= o.seq) AS run_from"
+      + "       AND l.type = '" + EventType.SCHEMA_LOCK_ACQUIRED.wire() + "' AND l.seq <= o.seq),"
+      + "     (SELECT max(l.seq) FROM muster.events l WHERE l.schema_name = s.schema_name"
+      + "       AND l.type = '" + EventType.MIGRATOR_ELECTED.wire() + "' AND l.seq <= o.seq)) AS run_from"
       + "   FROM (SELECT DISTINCT schema_name FROM old WHERE schema_name IS NOT NULL AND type NOT LIKE 'service.%') s"
       + "   CROSS JOIN LATERAL (SELECT max(e.seq) AS seq FROM muster.events e"
       + "     WHERE e.schema_name = s.schema_name AND e." + EventStore.IS_OUTCOME + ") o),"

@@ -78,7 +78,7 @@ public class MusterSchemaTest {
     MusterSchema.migrate(url);
     assertEquals(db.queryLong("SELECT count(*) FROM muster.schema_history"),
         db.queryLong("SELECT count(*) FROM muster.schema_history WHERE success"));
-    assertEquals("2", latest(db), "V2 applied on top of V1");
+    assertEquals("3", latest(db), "V2 and V3 applied on top of V1");
     assertEquals(0, db.queryLong("SELECT seq FROM muster.event_horizon"));
     assertEquals(2, db.queryLong("SELECT count(*) FROM pg_indexes WHERE schemaname = 'muster'"
         + " AND indexname IN ('events_outcomes', 'events_runs')"));

@@ -124,6 +124,21 @@ class EventPrunerTest {
     assertEquals(expected, outcomes);
   }
 
+  @Test
+  void aDelegatedRunIsKeptFromItsElection(TestDatabase db) {
+    for (int i = 0; i < 3; i++) {
+      store.append(new Payload.ServiceStarting("legacy", "web", "web-" + i, "3f2a")).await();
+      store.append(new Payload.MigratorElected("legacy", "web", "web-" + i, null, 15, null, "3f2a", null)).await();
+      store.append(new Payload.SchemaReady("legacy", "3f2a", 1, 5L)).await();
+      store.append(new Payload.ServiceReleased("legacy", "web", "web-" + i, "3f2a", 9L)).await();
+    }
+    assertTrue(new EventPruner(pool, new Retention(null, 1L)).prune().await() > 0);
+    assertEquals(List.of("migrator.elected", "schema.ready", "service.released"), db.query(
+        "SELECT type FROM muster.events ORDER BY seq").stream().map(r -> (String) r.get("type")).toList());
+    assertEquals("web-2", db.query("SELECT data->>'instance' AS i FROM muster.events WHERE type = 'migrator.elected'")
+        .get(0).get("i"), "the latest election");
+  }
+
   private Future<Void> loop(EventPruner pruner, AtomicBoolean done, AtomicLong deleted, AtomicLong passes) {
     if (done.get()) return Future.succeededFuture();
     return pruner.prune().compose(n -> {
