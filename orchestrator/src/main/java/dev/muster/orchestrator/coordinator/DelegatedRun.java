@@ -149,7 +149,11 @@ final class DelegatedRun {
 
   /** The migrator's {@code ?wait=true} was answered with its election: from now on only heartbeats hold it. */
   boolean handOff(Arrival arrival, long id) {
-    if (id != run || !arrival.equals(migrator) || state != State.ELECTED) return false;
+    if (!arrival.equals(migrator)) return false;
+    // This replica's own appends reach its answers at once, so the election may be answered before its append's
+    // callback here has made it ELECTED: it is this election when it is newer than the run before.
+    boolean electing = state == State.ELECTING && id > run;
+    if (!electing && (id != run || state != State.ELECTED)) return false;
     handedOff = true;
     return true;
   }
