@@ -35,9 +35,9 @@ import picocli.CommandLine.Option;
             + "events to muster.events."})
 public final class Main implements Callable<Integer> {
 
-  enum Scenario { FAN_OUT, FLEET, FAILURE, EVENTS, ALL }
+  enum Scenario { FAN_OUT, FLEET, FAILURE, EVENTS, LOCK_QUEUE, ALL }
 
-  @Option(names = "--scenario", paramLabel = "NAME", description = "fan-out, fleet, failure, events or all "
+  @Option(names = "--scenario", paramLabel = "NAME", description = "fan-out, fleet, failure, events, lock-queue (not in all) or all "
       + "(default: ${DEFAULT-VALUE}); may be repeated", defaultValue = "all", converter = ScenarioConverter.class)
   List<Scenario> scenarios = new ArrayList<>();
 
@@ -100,6 +100,10 @@ public final class Main implements Callable<Integer> {
       + "clients' own threads on this machine")
   boolean sharedHttpClient;
 
+  @Option(names = "--lock-hold", paramLabel = "SECONDS", description = "lock-queue: how long the application "
+      + "transaction holds its lock (default: ${DEFAULT-VALUE})", defaultValue = "8")
+  int lockHold;
+
   @Option(names = "--json", description = "results as one JSON object on standard output")
   boolean json;
 
@@ -149,13 +153,14 @@ public final class Main implements Callable<Integer> {
 
   /** What the chosen scenarios measured. */
   record Results(List<FanOut.Result> fanOut, FleetStart.Result fleet, List<FailurePropagation.Result> failure,
-      EventLog.Result events) {
+      EventLog.Result events, List<LockQueue.Result> lockQueue) {
     JsonObject json() {
       JsonObject json = new JsonObject();
       if (fanOut != null) json.put("fanOut", new JsonArray(fanOut.stream().map(FanOut.Result::json).toList()));
       if (fleet != null) json.put("fleet", fleet.json());
       if (failure != null) json.put("failure", new JsonArray(failure.stream().map(FailurePropagation.Result::json).toList()));
       if (events != null) json.put("events", events.json());
+      if (lockQueue != null) json.put("lockQueue", LockQueue.json(lockQueue));
       return json;
     }
 
@@ -164,6 +169,7 @@ public final class Main implements Callable<Integer> {
       if (fleet != null) FleetStart.print(fleet, out);
       if (failure != null) FailurePropagation.print(failure, out);
       if (events != null) EventLog.print(events, out);
+      if (lockQueue != null) LockQueue.print(lockQueue, out);
     }
 
     /** Behaviour that was wrong: a client not released, a waiter not failed, an instance that did not start. */
@@ -186,7 +192,8 @@ public final class Main implements Callable<Integer> {
         ? FailurePropagation.run(db, work, replicas, waiters, repeat, warmup) : null;
     EventLog.Result events = chosen.contains(Scenario.EVENTS)
         ? EventLog.run(db, work, replicas, pacedAppends, appends, inFlight, arrivals, arrivalsInFlight, warmup) : null;
-    return new Results(fanOut, fleet, failure, events);
+    List<LockQueue.Result> lockQueue = chosen.contains(Scenario.LOCK_QUEUE) ? LockQueue.run(db, work, lockHold) : null;
+    return new Results(fanOut, fleet, failure, events, lockQueue);
   }
 
   /**
@@ -216,7 +223,7 @@ public final class Main implements Callable<Integer> {
       try {
         return Scenario.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
       } catch (IllegalArgumentException e) {
-        throw new CommandLine.TypeConversionException("'" + value + "' is not one of fan-out, fleet, failure, events, all");
+        throw new CommandLine.TypeConversionException("'" + value + "' is not one of fan-out, fleet, failure, events, lock-queue, all");
       }
     }
   }
