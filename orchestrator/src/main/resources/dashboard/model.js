@@ -2,7 +2,7 @@
 // (GET /api/v1/events). No DOM here: the view reads it, node's test runner checks it.
 
 /** Schema states, most urgent first: the default sort and the summary follow this order. */
-export const STATES = ['failed', 'migrating', 'pending', 'unknown', 'ready'];
+export const STATES = ['failed', 'drifted', 'migrating', 'pending', 'unknown', 'ready'];
 
 /** Instance states as the page shows them. */
 export const INSTANCE_STATES = ['waiting', 'failed', 'gave_up', 'released'];
@@ -16,6 +16,12 @@ export const SCHEMA_EVENT_TYPES = [
   'schema.lock_acquired', 'migration.started', 'migration.applied', 'schema.ready', 'schema.failed',
   // Lock safety: a run waiting on a lock, its next attempt, and what someone did about it.
   'migration.blocked', 'migration.retrying', 'migration.intervened',
+  // Issue 9 (truth).
+  'schema.repaired', 'schema.interrupted',
+  // Delegated runs.
+  'migrator.elected', 'migrator.lost',
+  // Not in the log: a replay from before the retention horizon starts with it (the page re-reads the snapshot).
+  'log.pruned',
 ];
 export const EVENT_TYPES = [...SERVICE_EVENT_TYPES, ...SCHEMA_EVENT_TYPES];
 const SCHEMA_EVENTS = new Set(SCHEMA_EVENT_TYPES);
@@ -114,6 +120,7 @@ export class Model {
       // A replica that restarted has no last run or error to tell; the page's own, from the log, stay.
       s.lastRun = st.lastRun ?? s.lastRun;
       s.error = st.error ?? (s.state === 'failed' ? s.error : null);
+      s.drift = st.drift ?? null;
       s.reportedWaiting = Number(st.waiting) || 0;
       s.fromSnapshot = true;
       this.touch(s);
@@ -230,8 +237,20 @@ export class Model {
         s.error = null;
         this.endRun(s, e, 'ready');
         break;
+      case 'schema.interrupted':
+        // The run's session died; nobody runs it until its retry takes the lock.
+        s.lockHolder = null;
+        s.runningMigration = null;
+        if (s.state === 'migrating') s.state = s.pending.length === 0 ? 'ready' : 'pending';
+        break;
+      case 'schema.repaired':
+        // Drift accepted: the history matches the files again (unless the repair says what still differs).
+        s.drift = e.remaining ?? null;
+        s.error = null;
+        if (s.state !== 'migrating') s.state = s.drift ? 'drifted' : s.pending.length === 0 ? 'ready' : 'pending';
+        break;
       case 'schema.failed': {
-        s.state = 'failed';
+        if (s.state !== 'drifted') s.state = 'failed'; // a run refused for drift leaves it drifted
         s.error = {
           sqlState: e.error?.sqlState ?? null,
           message: e.error?.message ?? null,
@@ -505,6 +524,18 @@ export function describe(e) {
         text: `ready at ${e.version ?? '?'}`
           + (e.migrations != null ? ` — ${e.migrations} migration${e.migrations === 1 ? '' : 's'}` : '')
           + (e.durationMs != null ? ` in ${formatDuration(e.durationMs)}` : ''),
+      };
+    case 'schema.interrupted':
+      return {
+        level: 'warn',
+        text: `run interrupted (attempt ${e.attempt ?? '?'} of ${e.attempts ?? '?'}): `
+          + `${e.error?.sqlState ?? '?'} ${e.error?.message ?? ''}`.trim() + '; tried again',
+      };
+    case 'schema.repaired':
+      return {
+        level: e.remaining ? 'warn' : 'ok',
+        text: `repaired: ${e.aligned ?? 0} aligned, ${e.deleted ?? 0} marked deleted, ${e.removed ?? 0} failed removed`
+          + (e.remaining ? ` — still drifted: ${e.remaining}` : ''),
       };
     case 'schema.failed':
       return {

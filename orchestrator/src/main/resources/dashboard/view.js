@@ -342,7 +342,7 @@ export class View {
    * folds, so hundreds of quiet tenants stay short.
    */
   defaultOpen(s, section) {
-    if (s.state === 'migrating' || s.state === 'failed' || s.state === 'pending') return true;
+    if (s.state === 'migrating' || s.state === 'failed' || s.state === 'drifted' || s.state === 'pending') return true;
     if (section === 'steps') return false;
     const counts = this.model.instanceCounts(s);
     if (counts.waiting + counts.failed + counts.gave_up > 0) return true;

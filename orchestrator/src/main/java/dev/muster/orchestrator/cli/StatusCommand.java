@@ -60,6 +60,7 @@ public final class StatusCommand implements Callable<Integer> {
             out.printf("  last run failed at V%s: [%s] %s%n", s.error().version(), s.error().sqlState(),
                 s.error().message());
           }
+          if (s.drift() != null) out.printf("  drifted from its migration files: %s%n", s.drift());
         }
       }
       return ExitCodes.OK;

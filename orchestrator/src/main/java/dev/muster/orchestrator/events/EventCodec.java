@@ -4,11 +4,16 @@ import static dev.muster.orchestrator.events.Fields.*;
 
 import dev.muster.orchestrator.events.Payload.FailureReport;
 import dev.muster.orchestrator.events.Payload.LockAcquired;
+import dev.muster.orchestrator.events.Payload.LogPruned;
 import dev.muster.orchestrator.events.Payload.MigrationApplied;
 import dev.muster.orchestrator.events.Payload.MigrationStarted;
+import dev.muster.orchestrator.events.Payload.MigratorElected;
+import dev.muster.orchestrator.events.Payload.MigratorLost;
 import dev.muster.orchestrator.events.Payload.RunError;
 import dev.muster.orchestrator.events.Payload.SchemaFailed;
 import dev.muster.orchestrator.events.Payload.SchemaReady;
+import dev.muster.orchestrator.events.Payload.SchemaInterrupted;
+import dev.muster.orchestrator.events.Payload.SchemaRepaired;
 import dev.muster.orchestrator.events.Payload.ServiceGaveUp;
 import dev.muster.orchestrator.events.Payload.ServiceReleased;
 import dev.muster.orchestrator.events.Payload.ServiceStarting;
@@ -59,13 +64,27 @@ public final class EventCodec {
   public static Event decode(String text) {
     JsonObject json = new JsonObject(text);
     Object seq = json.getValue(SEQ);
+    // A run's id is the number of its election, which the log gives only once the event is in it.
+    if (EventType.MIGRATOR_ELECTED.wire().equals(json.getValue(TYPE)) && json.getValue(RUN) == null && seq != null) {
+      json.put(RUN, seq);
+    }
     return new Event(seq instanceof Number n ? n.longValue() : null, instant(json.getString(AT)),
         json.getString(ORCHESTRATOR), payload(json), json.encode());
   }
 
   public static JsonObject encode(FailureReport report) {
-    return new JsonObject().put(SQL_STATE, report.sqlState()).put(MESSAGE, report.message())
+    JsonObject json = new JsonObject().put(SQL_STATE, report.sqlState()).put(MESSAGE, report.message())
         .put(VERSION, report.version()).put(DESCRIPTION, report.description());
+    if (report.exitCode() != null) json.put(EXIT_CODE, report.exitCode());
+    if (report.output() != null) json.put(OUTPUT, report.output());
+    return json;
+  }
+
+  private static JsonObject encode(RunError error) {
+    JsonObject json = new JsonObject().put(SQL_STATE, error.sqlState()).put(MESSAGE, error.message());
+    if (error.exitCode() != null) json.put(EXIT_CODE, error.exitCode());
+    if (error.output() != null) json.put(OUTPUT, error.output());
+    return json;
   }
 
   private static void write(Payload payload, JsonObject json) {
@@ -105,7 +124,7 @@ public final class EventCodec {
       case SCHEMA_FAILED -> {
         SchemaFailed p = (SchemaFailed) payload;
         json.put(VERSION, p.version()).put(DESCRIPTION, p.description()).put(SCHEMA_VERSION, p.schemaVersion())
-            .put(ERROR, new JsonObject().put(SQL_STATE, p.error().sqlState()).put(MESSAGE, p.error().message()))
+            .put(ERROR, encode(p.error()))
             .put(DURATION_MS, p.durationMs());
       }
       case MIGRATION_BLOCKED -> {
@@ -124,6 +143,29 @@ public final class EventCodec {
         MigrationIntervened p = (MigrationIntervened) payload;
         json.put(ACTION, p.action() == null ? null : p.action().wire()).put(PID, p.pid()).put(BY, p.by())
             .put(DONE, p.done());
+      }
+      case SCHEMA_REPAIRED -> {
+        SchemaRepaired p = (SchemaRepaired) payload;
+        json.put(ACCEPTED, p.accepted()).put(REMAINING, p.remaining()).put(ALIGNED, p.aligned()).put(DELETED, p.deleted())
+            .put(REMOVED, p.removed());
+      }
+      case SCHEMA_INTERRUPTED -> {
+        SchemaInterrupted p = (SchemaInterrupted) payload;
+        json.put(VERSION, p.version()).put(ATTEMPT, p.attempt()).put(ATTEMPTS, p.attempts())
+            .put(ERROR, new JsonObject().put(SQL_STATE, p.error().sqlState()).put(MESSAGE, p.error().message()));
+      }
+      case MIGRATOR_ELECTED -> {
+        MigratorElected p = (MigratorElected) payload;
+        json.put(SERVICE, p.service()).put(INSTANCE, p.instance()).put(RUN, p.run()).put(LEASE_SECONDS, p.leaseSeconds())
+            .put(VERSION, p.version()).put(REQUIRED_VERSION, p.requiredVersion()).put(DEPLOY, p.deploy());
+      }
+      case MIGRATOR_LOST -> {
+        MigratorLost p = (MigratorLost) payload;
+        json.put(SERVICE, p.service()).put(INSTANCE, p.instance()).put(RUN, p.run()).put(REASON, p.reason());
+      }
+      case LOG_PRUNED -> {
+        LogPruned p = (LogPruned) payload;
+        json.put(AFTER, p.after()).put(HORIZON, p.horizon());
       }
     }
   }
@@ -178,7 +220,9 @@ public final class EventCodec {
       case SCHEMA_FAILED -> {
         JsonObject error = json.getValue(ERROR) instanceof JsonObject e ? e : new JsonObject();
         yield new SchemaFailed(schema, text(json, VERSION), text(json, DESCRIPTION), text(json, SCHEMA_VERSION),
-            new RunError(text(error, SQL_STATE), text(error, MESSAGE)), number(json, DURATION_MS));
+            new RunError(text(error, SQL_STATE), text(error, MESSAGE),
+                error.getValue(EXIT_CODE) instanceof Number n ? n.intValue() : null, text(error, OUTPUT)),
+            number(json, DURATION_MS));
       }
       case MIGRATION_BLOCKED -> new MigrationBlocked(schema, text(json, VERSION), text(json, DESCRIPTION),
           intOf(number(json, ATTEMPT)), json.getValue(RUN_PID) instanceof Number n ? n.intValue() : null,
@@ -192,6 +236,19 @@ public final class EventCodec {
       case MIGRATION_INTERVENED -> new MigrationIntervened(schema, Payload.Action.fromWire(text(json, ACTION)),
           json.getValue(PID) instanceof Number n ? n.intValue() : null, text(json, BY),
           Boolean.TRUE.equals(json.getValue(DONE)));
+      case SCHEMA_REPAIRED -> new SchemaRepaired(schema, text(json, ACCEPTED), text(json, REMAINING),
+          intOf(number(json, ALIGNED)), intOf(number(json, DELETED)), intOf(number(json, REMOVED)));
+      case SCHEMA_INTERRUPTED -> {
+        JsonObject error = json.getValue(ERROR) instanceof JsonObject e ? e : new JsonObject();
+        yield new SchemaInterrupted(schema, text(json, VERSION), intOf(number(json, ATTEMPT)),
+            intOf(number(json, ATTEMPTS)), new RunError(text(error, SQL_STATE), text(error, MESSAGE)));
+      }
+      case MIGRATOR_ELECTED -> new MigratorElected(schema, text(json, SERVICE), text(json, INSTANCE), number(json, RUN),
+          number(json, LEASE_SECONDS) == null ? 0 : number(json, LEASE_SECONDS), text(json, VERSION),
+          text(json, REQUIRED_VERSION), text(json, DEPLOY));
+      case MIGRATOR_LOST -> new MigratorLost(schema, text(json, SERVICE), text(json, INSTANCE), number(json, RUN),
+          text(json, REASON));
+      case LOG_PRUNED -> new LogPruned(schema, longOf(number(json, AFTER)), longOf(number(json, HORIZON)));
     };
   }
 
@@ -203,6 +260,10 @@ public final class EventCodec {
 
   private static Long number(JsonObject json, String field) {
     return json.getValue(field) instanceof Number n ? n.longValue() : null;
+  }
+
+  private static long longOf(Long n) {
+    return n == null ? 0 : n;
   }
 
   private static int intOf(Long n) {

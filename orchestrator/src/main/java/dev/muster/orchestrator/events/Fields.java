@@ -27,9 +27,17 @@ public final class Fields {
   public static final String ERROR = "error";
   public static final String SQL_STATE = "sqlState";
   public static final String MESSAGE = "message";
+  // schema.repaired (issue 9).
+  public static final String ACCEPTED = "accepted";
+  public static final String REMAINING = "remaining";
+  public static final String ALIGNED = "aligned";
+  public static final String DELETED = "deleted";
+  public static final String REMOVED = "removed";
+  // schema.interrupted (issue 9); attempt also in migration.blocked / retrying.
+  public static final String ATTEMPT = "attempt";
+  public static final String ATTEMPTS = "attempts";
 
   // Lock safety: migration.blocked, migration.retrying, migration.intervened, and a schema's blocked run.
-  public static final String ATTEMPT = "attempt";
   public static final String RUN_PID = "runPid";
   public static final String BLOCKERS = "blockers";
   public static final String DELAY_MS = "delayMs";
@@ -50,9 +58,22 @@ public final class Fields {
   public static final String LOCK_SINCE = "lockSince";
   public static final String RUN_BACKEND = "runBackend";
   public static final String WAIT_EVENT = "waitEvent";
+  // log.pruned: the replay's start and the log's horizon.
+  public static final String AFTER = "after";
+  public static final String HORIZON = "horizon";
 
   // An arrival's body (beside service, instance, schema, requiredVersion).
   public static final String TIMEOUT_SECONDS = "timeoutSeconds";
+
+  // Delegated runs: the arrival's fields, the election, the migrator's calls and the failure it reports.
+  public static final String CAN_MIGRATE = "canMigrate";
+  public static final String DEPLOY = "deploy";
+  public static final String RUN = "run";
+  public static final String LEASE_SECONDS = "leaseSeconds";
+  public static final String REASON = "reason";
+  public static final String ROLE = "role";
+  public static final String EXIT_CODE = "exitCode";
+  public static final String OUTPUT = "output";
 
   // A schema's state (GET /api/v1/schemas, status, plan), listed under SCHEMAS.
   public static final String SCHEMAS = "schemas";
@@ -64,6 +85,8 @@ public final class Fields {
   public static final String RUNNING_MIGRATION = "runningMigration";
   public static final String LAST_RUN = "lastRun";
   public static final String OUTCOME = "outcome";
+  /** Flyway's explanation of a drifted schema's mismatch. */
+  public static final String DRIFT = "drift";
   /** The readiness probe's answer: whether the schema is at the version asked for. */
   public static final String READY = "ready";
 

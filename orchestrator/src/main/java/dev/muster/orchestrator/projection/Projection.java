@@ -72,6 +72,30 @@ public final class Projection {
       }
       case MIGRATION_INTERVENED -> { }
       case SCHEMA_READY, SCHEMA_FAILED -> settle(s, event, (Payload.Outcome) p);
+      case SCHEMA_INTERRUPTED -> {
+        // Its run's session died: nobody runs it until the retry takes the lock again.
+        s.holder = null;
+        s.runningMigration = null;
+        if (s.observed) {
+          s.rest();
+        } else {
+          s.status = SchemaStatus.UNKNOWN;
+        }
+      }
+      case SCHEMA_REPAIRED -> {
+        // The history now matches the files (or still does not, as the repair says); a failure it leaves is gone.
+        s.drift = ((Payload.SchemaRepaired) p).remaining();
+        s.lastFailure = null;
+        if (s.holder == null && s.runningMigration == null && s.observed) s.rest();
+      }
+      case MIGRATOR_ELECTED -> {
+        // A delegated run: the holder's elected instance migrates.
+        s.holder = event.orchestrator();
+        s.lastFailure = null;
+        s.status = SchemaStatus.MIGRATING;
+      }
+      case LOG_PRUNED -> { } // never in the log: it tells a stream's reader, not the state
+      default -> { }
     }
   }
 
@@ -81,6 +105,7 @@ public final class Projection {
     s.latest = info.latest();
     s.pending = info.pending();
     s.applied(info.current());
+    s.drift = info.drift();
     s.observed = true;
     if (s.holder == null && s.runningMigration == null) s.rest();
   }
@@ -165,6 +190,8 @@ public final class Projection {
     FailureReport lastFailure;
     SchemaView.Blocked blocked;
     java.time.Instant lockSince;
+    /** Flyway's explanation while the history does not match the files, as last read. */
+    String drift;
 
     State(String name) {
       this.name = name;
@@ -185,9 +212,11 @@ public final class Projection {
     }
 
     SchemaView view() {
-      return new SchemaView(name, status, version, latest, pending, waiting.size(), holder, runningMigration, lastRun,
-          status == SchemaStatus.FAILED ? lastFailure : null, holder == null ? null : blocked,
-          holder == null ? null : lockSince, null);
+      // Drift outranks every state but a run under way: a drifted schema is never ready, failed or pending.
+      SchemaStatus shown = drift != null && status != SchemaStatus.MIGRATING ? SchemaStatus.DRIFTED : status;
+      return new SchemaView(name, shown, version, latest, pending, waiting.size(), holder, runningMigration, lastRun,
+          shown == SchemaStatus.FAILED ? lastFailure : null, holder == null ? null : blocked,
+          holder == null ? null : lockSince, null, shown == SchemaStatus.DRIFTED ? drift : null);
     }
   }
 }

@@ -22,21 +22,22 @@ import java.util.List;
  * @param lockHolder    the replica running it ({@code null}: no run under way)
  * @param lastRun       its last run's outcome ({@code null}: none known)
  * @param error         its last run's failure while it is {@link SchemaStatus#FAILED}, else {@code null}
+ * @param drift         Flyway's explanation while it is {@link SchemaStatus#DRIFTED}, else {@code null}
  */
 public record SchemaView(String schema, SchemaStatus status, String version, String latestVersion,
     List<SchemaInfo.Migration> pending, int waiting, String lockHolder, String runningMigration, LastRun lastRun,
-    FailureReport error, Blocked blocked, Instant lockSince, RunBackend runBackend) {
+    FailureReport error, Blocked blocked, Instant lockSince, RunBackend runBackend, String drift) {
 
   public SchemaView {
     pending = List.copyOf(pending);
   }
 
-  /** Without the lock-safety parts: nothing blocked, no run under way. */
+  /** Without the lock-safety parts and drift: nothing blocked, no run under way. */
   public SchemaView(String schema, SchemaStatus status, String version, String latestVersion,
       List<SchemaInfo.Migration> pending, int waiting, String lockHolder, String runningMigration, LastRun lastRun,
       FailureReport error) {
     this(schema, status, version, latestVersion, pending, waiting, lockHolder, runningMigration, lastRun, error, null,
-        null, null);
+        null, null, null);
   }
 
   /**
@@ -61,7 +62,7 @@ public record SchemaView(String schema, SchemaStatus status, String version, Str
   /** The same, with the run's session as seen now. */
   public SchemaView withRunBackend(RunBackend backend) {
     return new SchemaView(schema, status, version, latestVersion, pending, waiting, lockHolder, runningMigration,
-        lastRun, error, blocked, lockSince, backend);
+        lastRun, error, blocked, lockSince, backend, drift);
   }
 
   /** A run's outcome: when it ended, how long it took, who ran it, and whether it left the schema ready. */
@@ -72,7 +73,7 @@ public record SchemaView(String schema, SchemaStatus status, String version, Str
    * whatever runs now. Without {@code required}, it must be at the latest its migrations reach.
    */
   public boolean readyFor(String required) {
-    if (status == SchemaStatus.UNKNOWN) return false;
+    if (status == SchemaStatus.UNKNOWN || status == SchemaStatus.DRIFTED) return false;
     return Versions.reaches(version, required != null ? required : latestVersion);
   }
 
@@ -95,6 +96,7 @@ public record SchemaView(String schema, SchemaStatus status, String version, Str
             .put(ORCHESTRATOR, lastRun.orchestrator())
             .put(OUTCOME, lastRun.outcome().wire()))
         .put(ERROR, error == null ? null : EventCodec.encode(error))
+        .put(DRIFT, drift)
         .put(LOCK_SINCE, lockSince == null ? null : lockSince.toString())
         .put(BLOCKED, blocked == null ? null : new JsonObject().put(VERSION, blocked.version())
             .put(ATTEMPT, blocked.attempt()).put(RUN_PID, blocked.runPid())

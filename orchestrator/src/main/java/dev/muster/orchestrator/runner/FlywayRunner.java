@@ -1,6 +1,7 @@
 package dev.muster.orchestrator.runner;
 
 import dev.muster.orchestrator.config.DatabaseUrl;
+import dev.muster.orchestrator.db.KeepAlive;
 import dev.muster.orchestrator.projection.SchemaInfo;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -21,6 +22,12 @@ import org.flywaydb.core.api.MigrationVersion;
 import org.flywaydb.core.api.callback.Callback;
 import org.flywaydb.core.api.callback.Context;
 import org.flywaydb.core.api.callback.Event;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.flywaydb.core.api.output.RepairResult;
+import org.flywaydb.core.api.output.ValidateOutput;
+import org.flywaydb.core.api.output.ValidateResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs Flyway for one schema. Every method blocks: call it from a worker thread, never an event loop
@@ -28,14 +35,22 @@ import org.flywaydb.core.api.callback.Event;
  * A new Flyway is configured per call, so fixed or added migration files are seen by the next run.
  */
 public final class FlywayRunner {
+  private static final Logger log = LoggerFactory.getLogger(FlywayRunner.class);
 
   /**
    * PostgreSQL notices a dead client only when it next talks to it: a backend waiting inside
    * {@code CREATE INDEX CONCURRENTLY} would outlive a killed orchestrator for as long as it waits. Checking the
    * socket every second (PostgreSQL 14+) ends such an orphan, so a take-over is not blocked by it.
    */
-  private static final String CONNECTION_CHECK = "SELECT set_config('client_connection_check_interval', '1000', false)"
-      + " WHERE current_setting('server_version_num')::int >= 140000";
+  private static final String CONNECTION_CHECK = "SELECT CASE WHEN current_setting('server_version_num')::int >= 140000"
+      + " THEN set_config('client_connection_check_interval', '1000', false) END";
+  /** The {@code application_name} prefix of a run's migration sessions: a take-over finds them by it. */
+  static final String RUN_APPLICATION = "muster-run:"; // runSessionName
+  /** How often a take-over looks whether the previous run's sessions are gone, and tells it in the log. */
+  private static final long PREVIOUS_RUN_LOOK_MS = 250;
+  private static final long PREVIOUS_RUN_LOG_MS = 30_000;
+  private static final String PREVIOUS_RUN = "SELECT pid, state, coalesce(left(query, 80), '') FROM pg_stat_activity"
+      + " WHERE application_name = left(? || ?, 63) AND pid <> pg_backend_pid() AND datname = current_database()";
   /** How long a take-over waits for an index build a dead holder's session may still be running. */
   private static final long ORPHAN_WAIT_MS = 30_000;
 
@@ -74,7 +89,67 @@ public final class FlywayRunner {
       pending.add(new SchemaInfo.Migration(text(m.getVersion()), m.getDescription(), m.getScript()));
     }
     MigrationInfo current = info.current();
-    return new SchemaInfo(schema, current == null ? null : text(current.getVersion()), text(latest), pending);
+    return new SchemaInfo(schema, current == null ? null : text(current.getVersion()), text(latest), pending,
+        drift(schema));
+  }
+
+  /**
+   * Flyway's explanation of how the applied migrations differ from the files — an edited checksum, an applied
+   * migration whose file is gone, an applied version the files do not know — or {@code null} when they match.
+   * Pending migrations are not drift.
+   */
+  private String drift(String schema) {
+    ValidateResult result = validating(schema).validateWithResult();
+    if (result.validationSuccessful) return null;
+    List<String> reasons = new ArrayList<>();
+    if (result.invalidMigrations != null) {
+      for (ValidateOutput o : result.invalidMigrations) {
+        if (o.errorDetails != null && o.errorDetails.errorMessage != null) reasons.add(o.errorDetails.errorMessage.strip());
+      }
+    }
+    if (reasons.isEmpty() && result.errorDetails != null) reasons.add(String.valueOf(result.errorDetails.errorMessage).strip());
+    return reasons.isEmpty() ? "the applied migrations do not match the files" : String.join("; ", reasons);
+  }
+
+  /**
+   * How many migrations the locations hold (read as {@code schema}'s would be): 0 when a location does not exist or
+   * is empty — most likely a mistyped path.
+   */
+  public int migrationFiles(String schema) {
+    int resolved = 0;
+    for (MigrationInfo m : flyway(schema, null).info().all()) {
+      if (m.getState().isResolved()) resolved++;
+    }
+    return resolved;
+  }
+
+  /** The locations, as configured. */
+  public List<String> locations() {
+    return locations;
+  }
+
+  /** Accepts drift: Flyway's {@code repair} (call it holding the schema's lock). */
+  public Repaired repair(String schema) {
+    // Validated as drift() sees it, so that an applied version the files do not know is marked deleted too.
+    RepairResult result = validating(schema).repair();
+    return new Repaired(result.migrationsRemoved.size(), result.migrationsAligned.size(), result.migrationsDeleted.size());
+  }
+
+  /** What a repair changed in the history table: rows of failed runs removed, checksums aligned, missing marked deleted. */
+  public record Repaired(int removed, int aligned, int deleted) {}
+
+  private Flyway validating(String schema) {
+    return Flyway.configure()
+        .dataSource(database.jdbcUrl(), database.user(), database.password())
+        .schemas(schema)
+        .defaultSchema(schema)
+        .createSchemas(false)
+        .locations(locations.toArray(String[]::new))
+        .connectRetries(0)
+        .initSql(CONNECTION_CHECK)
+        // Only what is pending is not drift: a future (unknown applied) version is, unlike Flyway's default.
+        .ignoreMigrationPatterns("*:pending")
+        .load();
   }
 
   public Runner.Result migrate(String schema, Runner.Progress progress) throws MigrationFailure {
@@ -94,8 +169,17 @@ public final class FlywayRunner {
         }
       }
     }
-    // A build that reported success but left an INVALID index must not pass for ready.
-    List<String> invalid = invalidIndexes(schema);
+    // A build that reported success but left an INVALID index must not pass for ready. Checked on Flyway's own
+    // connection at the end of the run (no new session, no second authentication); on one of our own only when
+    // Flyway did not call back.
+    long checkStart = System.nanoTime();
+    List<String> invalid = callback.invalidIndexes != null ? callback.invalidIndexes : invalidIndexes(schema);
+    if (log.isDebugEnabled()) {
+      log.debug("Schema {}: last migration's end → history committed {} µs, INVALID-index check {} µs (on {})", schema,
+          (callback.afterMigrateNanos - callback.lastAppliedNanos) / 1_000,
+          (callback.checkedNanos > 0 ? callback.checkedNanos - callback.afterMigrateNanos : System.nanoTime() - checkStart)
+              / 1_000, callback.invalidIndexes != null ? "Flyway's connection" : "a connection of its own");
+    }
     if (!invalid.isEmpty()) {
       throw new MigrationFailure(new IllegalStateException("index " + String.join(", ", invalid)
           + " is INVALID after the run: a CREATE INDEX CONCURRENTLY did not complete; drop it and run again"),
@@ -145,6 +229,46 @@ public final class FlywayRunner {
   private MigrationFailure aborted(String schema, String by, Throwable cause, String version, String description) {
     return new MigrationFailure("57014", "the run was aborted by " + by + (version == null ? "" : " during V" + version),
         cause, version, description, currentOrNull(schema));
+  }
+
+  /**
+   * Waits, under the schema's lock, until no session of an earlier run of {@code schema} is left: its lock session
+   * may have been closed (an idle timeout, a proxy, an operator) while its migration session still works, and that
+   * run then finishes and reports for itself. Watched in {@code pg_stat_activity} by {@code application_name} (no
+   * event tells of a session's end), for as long as it takes: a live run is never cut short or reported for. A
+   * vanished client's session ends by itself (the connection check and TCP keepalives of {@link #flyway}).
+   *
+   * @return whether there was one to wait for
+   */
+  public boolean awaitPreviousRun(String schema) {
+    try (Connection c = connect()) {
+      long started = System.currentTimeMillis();
+      long nextLog = started;
+      boolean waited = false;
+      while (true) {
+        List<String> sessions = new ArrayList<>();
+        try (PreparedStatement st = c.prepareStatement(PREVIOUS_RUN)) {
+          st.setString(1, RUN_APPLICATION);
+          st.setString(2, schema);
+          try (ResultSet rs = st.executeQuery()) {
+            while (rs.next()) sessions.add("pid " + rs.getInt(1) + " (" + rs.getString(2) + ": " + rs.getString(3) + ")");
+          }
+        }
+        if (sessions.isEmpty()) return waited;
+        waited = true;
+        long now = System.currentTimeMillis();
+        if (now >= nextLog) {
+          log.info("Schema {}: waiting for the previous run's session(s) to end before running it, {} s so far: {}",
+              schema, (now - started) / 1000, sessions);
+          nextLog = now + PREVIOUS_RUN_LOG_MS;
+        }
+        Thread.sleep(PREVIOUS_RUN_LOOK_MS);
+      }
+    } catch (SQLException | InterruptedException e) {
+      if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+      throw new IllegalStateException("could not check schema " + schema + " for a run still under way: "
+          + e.getMessage(), e);
+    }
   }
 
   /**
@@ -240,9 +364,13 @@ public final class FlywayRunner {
         .createSchemas(createSchemas)
         .locations(locations.toArray(String[]::new))
         .connectRetries(0)
-        .initSql(safe == null ? CONNECTION_CHECK : CONNECTION_CHECK + "; SELECT set_config('application_name', '"
-            + runSessionName(schema) + "', false), set_config('idle_in_transaction_session_timeout', '"
-            + LockSafety.millis(safe.idleInTransactionTimeout()) + "', false)");
+        // Every Flyway session outlives idle timeouts (its lock and history connections idle through a long
+        // migration). A run's sessions carry its name, for a take-over to wait on (awaitPreviousRun), and end when
+        // idle inside a transaction too long: a run never is, so such a session is a frozen migrator.
+        .initSql(CONNECTION_CHECK + "; " + KeepAlive.SQL + (safe == null ? ""
+            : "; SELECT set_config('application_name', '" + runSessionName(schema).replace("'", "''")
+                + "', false), set_config('idle_in_transaction_session_timeout', '"
+                + LockSafety.millis(safe.idleInTransactionTimeout()) + "', false)"));
     if (callback != null) configuration.callbacks(callback);
     return configuration.load();
   }
@@ -282,10 +410,16 @@ public final class FlywayRunner {
       retryVersion = version;
     }
 
+    /** What the end-of-run check found on Flyway's connection; null when it did not run. */
+    private volatile List<String> invalidIndexes;
+    private volatile long lastAppliedNanos;
+    private volatile long afterMigrateNanos;
+    private volatile long checkedNanos;
+
     @Override
     public boolean supports(Event event, Context context) {
       return event == Event.BEFORE_EACH_MIGRATE || event == Event.AFTER_EACH_MIGRATE
-          || event == Event.AFTER_EACH_MIGRATE_ERROR;
+          || event == Event.AFTER_EACH_MIGRATE_ERROR || event == Event.AFTER_MIGRATE;
     }
 
     @Override
@@ -295,6 +429,16 @@ public final class FlywayRunner {
 
     @Override
     public void handle(Event event, Context context) {
+      if (event == Event.AFTER_MIGRATE) {
+        afterMigrateNanos = System.nanoTime();
+        try {
+          invalidIndexes = query(context.getConnection(), INVALID_INDEXES, context.getConfiguration().getDefaultSchema());
+          checkedNanos = System.nanoTime();
+        } catch (SQLException e) {
+          invalidIndexes = null; // checked again on a connection of our own
+        }
+        return;
+      }
       MigrationInfo m = context.getMigrationInfo();
       String version = m.getVersion() == null ? null : m.getVersion().getVersion();
       if (event == Event.AFTER_EACH_MIGRATE_ERROR) {
@@ -322,6 +466,7 @@ public final class FlywayRunner {
         }
       } else {
         watch.stop();
+        lastAppliedNanos = System.nanoTime();
         try {
           progress.applied(context.getConnection(), version, m.getDescription(),
               (System.nanoTime() - startedNanos) / 1_000_000);

@@ -39,11 +39,29 @@ public final class MigrationFailure extends Exception {
 
   /**
    * True when the database went away under the run (SQLSTATE class 08, 57P01-03 for a server shutting
-   * down, 25P03 for a session ended by {@code idle_in_transaction_session_timeout}): nothing is wrong with the migration, and PostgreSQL rolled back what was under way. Retry it.
+   * down, 25P03 for a session ended by {@code idle_in_transaction_session_timeout}): nothing is wrong with the
+   * migration, and PostgreSQL rolled back what was under way. Retry it.
    */
   public boolean connectionLost() {
     // 25P03: the server ended a migration session left idle in its transaction (a frozen migrator, issue 14).
     return sqlState != null && (sqlState.startsWith("08") || sqlState.startsWith("57P0") || sqlState.equals("25P03"));
+  }
+
+  /** SQLSTATE 57P01: {@code pg_terminate_backend}, or a server shutting down. */
+  public boolean terminatedByAdministrator() {
+    return "57P01".equals(sqlState);
+  }
+
+  /**
+   * True when Flyway gave up waiting for its own lock on the history table: another session (a previous run, a
+   * Flyway run outside Muster) still works on the schema. Nothing failed; run again later.
+   */
+  public boolean lockContention() {
+    for (Throwable c = getCause(); c != null; c = c.getCause()) {
+      String m = c.getMessage();
+      if (m != null && m.contains("attempting to acquire PostgreSQL advisory lock")) return true;
+    }
+    return false;
   }
 
   /** Version of the migration that failed, or {@code null} when no migration had started (e.g. validation). */
