@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Model, compareVersions, describe, formatDuration, matchesFilter,
+  Model, blockedText, compareVersions, describe, formatDuration, matchesFilter,
 } from '../../main/resources/dashboard/model.js';
 
 let seq = 0;
@@ -185,6 +185,42 @@ test('words and numbers as the page shows them', () => {
     'V3 add audit failed: 42P01 boom');
   assert.equal(describe({ type: 'service.released', service: 'app', instance: 'a-1', version: '3', durationMs: 812 }).text,
     'app / a-1 released at 3 after 812 ms');
+});
+
+test('a blocked run: the blocker named, its age rising, gone once the migration applies', () => {
+  const m = fresh();
+  m.apply(ev('schema.lock_acquired', { orchestrator: 'replica-a', version: '1', targetVersion: '2', pending: 1 }));
+  m.apply(ev('migration.started', { version: '2', description: 'add column' }));
+  const blocker = { pid: 18142, application: 'app-3', user: 'app', clientAddr: '10.0.0.5', state: 'idle in transaction',
+    transactionAgeMs: 41_000, stateAgeMs: 41_000, query: 'SELECT count(*) FROM t' };
+  const blocked = ev('migration.blocked', { version: '2', attempt: 1, runPid: 77, lockTimeoutMs: 1000, blockers: [blocker] });
+  m.apply(blocked);
+  const s = m.schemas.get('public');
+  assert.equal(s.lockSince, at(10));
+  assert.equal(blockedText(s.blocked, Date.parse(blocked.at)), 'V2 waits for pid 18142 — app-3, idle in transaction for 41 s');
+  assert.equal(blockedText(s.blocked, Date.parse(blocked.at) + 5_000), 'V2 waits for pid 18142 — app-3, idle in transaction for 46 s');
+  m.apply(ev('migration.retrying', { version: '2', attempt: 2, delayMs: 180, blockers: [] }));
+  assert.equal(s.blocked.attempt, 2);
+  assert.equal(s.blocked.blockers[0].pid, 18142, 'the blockers seen before stay named between attempts');
+  assert.match(blockedText(s.blocked, Date.parse(blocked.at)), /· attempt 2$/);
+  assert.match(describe(ev('migration.retrying', { version: '2', description: 'add column', attempt: 3, delayMs: 400 })).text,
+    /V2 add column timed out waiting for its lock; attempt 3 in 400 ms/);
+  assert.equal(describe(ev('migration.intervened', { action: 'cancel', pid: 18142, by: 'alice', done: true })).text,
+    'alice asked to cancel pid 18142');
+  m.apply(ev('migration.applied', { version: '2', description: 'add column', durationMs: 3 }));
+  assert.equal(s.blocked, null);
+  m.apply(ev('schema.ready', { version: '2', durationMs: 9000, migrations: 1 }));
+  assert.equal(s.lockSince, null);
+  assert.equal(blockedText(null), null);
+});
+
+test('a snapshot carries a blocked run as the API shows it', () => {
+  const m = fresh();
+  m.applySnapshot([{ schema: 'public', state: 'migrating', version: '1', latestVersion: '2', pending: [], waiting: 1,
+    lockHolder: 'replica-a', lockSince: at(1), blocked: { version: '2', attempt: 4, runPid: 9, since: at(2), nextDelayMs: null,
+      blockers: [{ pid: 5, application: '', user: 'app', state: 'active', stateAgeMs: 2000 }] } }]);
+  const s = m.schemas.get('public');
+  assert.equal(blockedText(s.blocked, Date.parse(at(2))), 'V2 waits for pid 5 — user app, active for 2 s · attempt 4');
 });
 
 test('a drifted schema stays drifted (never ready) until schema.repaired accepts it', () => {

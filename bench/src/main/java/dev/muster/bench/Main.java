@@ -35,9 +35,9 @@ import picocli.CommandLine.Option;
             + "events to muster.events."})
 public final class Main implements Callable<Integer> {
 
-  enum Scenario { FAN_OUT, FLEET_FAN_OUT, FLEET, FAILURE, EVENTS, TENANTS, ALL }
+  enum Scenario { FAN_OUT, FLEET_FAN_OUT, FLEET, FAILURE, EVENTS, TENANTS, LOCK_QUEUE, ALL }
 
-  @Option(names = "--scenario", paramLabel = "NAME", description = "fan-out, fleet-fan-out, fleet, failure, events, tenants or all "
+  @Option(names = "--scenario", paramLabel = "NAME", description = "fan-out, fleet-fan-out, fleet, failure, events, tenants, lock-queue (not in all) or all "
       + "(default: ${DEFAULT-VALUE}); may be repeated", defaultValue = "all", converter = ScenarioConverter.class)
   List<Scenario> scenarios = new ArrayList<>();
 
@@ -115,6 +115,10 @@ public final class Main implements Callable<Integer> {
       + "class loading and JIT are not measured")
   boolean noWarmup;
 
+  @Option(names = "--lock-hold", paramLabel = "SECONDS", description = "lock-queue: how long the application "
+      + "transaction holds its lock (default: ${DEFAULT-VALUE})", defaultValue = "8")
+  int lockHold;
+
   @Option(names = "--json", description = "results as one JSON object on standard output")
   boolean json;
 
@@ -163,7 +167,8 @@ public final class Main implements Callable<Integer> {
 
   /** What the chosen scenarios measured. */
   record Results(List<FanOut.Result> fanOut, FleetFanOut.Result fleetFanOut, FleetStart.Result fleet,
-      List<FailurePropagation.Result> failure, EventLog.Result events, Tenants.Result tenants) {
+      List<FailurePropagation.Result> failure, EventLog.Result events, Tenants.Result tenants,
+      List<LockQueue.Result> lockQueue) {
     JsonObject json() {
       JsonObject json = new JsonObject();
       if (fanOut != null) json.put("fanOut", new JsonArray(fanOut.stream().map(FanOut.Result::json).toList()));
@@ -172,6 +177,7 @@ public final class Main implements Callable<Integer> {
       if (failure != null) json.put("failure", new JsonArray(failure.stream().map(FailurePropagation.Result::json).toList()));
       if (events != null) json.put("events", events.json());
       if (tenants != null) json.put("tenants", tenants.json());
+      if (lockQueue != null) json.put("lockQueue", LockQueue.json(lockQueue));
       return json;
     }
 
@@ -182,6 +188,7 @@ public final class Main implements Callable<Integer> {
       if (failure != null) FailurePropagation.print(failure, out);
       if (events != null) EventLog.print(events, out);
       if (tenants != null) Tenants.print(tenants, out);
+      if (lockQueue != null) LockQueue.print(lockQueue, out);
     }
 
     /** Behaviour that was wrong: a client not released, a waiter not failed, an instance that did not start. */
@@ -210,7 +217,8 @@ public final class Main implements Callable<Integer> {
         ? EventLog.run(db, work, replicas, pacedAppends, appends, inFlight, arrivals, arrivalsInFlight, warmup) : null;
     Tenants.Result tenantsResult = chosen.contains(Scenario.TENANTS)
         ? Tenants.run(db, work, tenants, tenantMigrations, maxParallel) : null;
-    return new Results(fanOut, fleetFanOut, fleet, failure, events, tenantsResult);
+    List<LockQueue.Result> lockQueue = chosen.contains(Scenario.LOCK_QUEUE) ? LockQueue.run(db, work, lockHold) : null;
+    return new Results(fanOut, fleetFanOut, fleet, failure, events, tenantsResult, lockQueue);
   }
 
   /**
@@ -240,7 +248,7 @@ public final class Main implements Callable<Integer> {
       try {
         return Scenario.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
       } catch (IllegalArgumentException e) {
-        throw new CommandLine.TypeConversionException("'" + value + "' is not one of fan-out, fleet-fan-out, fleet, failure, events, all");
+        throw new CommandLine.TypeConversionException("'" + value + "' is not one of fan-out, fleet-fan-out, fleet, failure, events, tenants, lock-queue, all");
       }
     }
   }

@@ -103,6 +103,18 @@ class BenchSmokeTest {
   }
 
   @Test
+  void lockQueueMigratesBothWaysAndEveryReadOfTheLockSafeRunIsServed(TestDatabase test, @TempDir Path work)
+      throws Exception {
+    try (BenchDatabase db = BenchDatabase.external(DatabaseUrl.parse(test.url()))) {
+      List<LockQueue.Result> r = LockQueue.run(db, work, 1);
+
+      assertEquals(2, r.size(), "the baseline and Muster's defaults, each migrated");
+      assertEquals(0, r.get(1).readsFailed());
+      assertTrue(r.get(1).reads() > 0 && r.get(1).attempts() >= 1);
+    }
+  }
+
+  @Test
   void commandLinePrintsJsonAndExitsZero(TestDatabase test) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream original = System.out;

@@ -44,6 +44,10 @@ final class EventPrinter implements AutoCloseable {
       return "schema " + schema + " FAILED at " + migration(f.version(), f.description()) + ": SQLSTATE "
           + orUnknown(f.error().sqlState()) + " " + (f.error().message() == null ? "" : f.error().message());
     }
+    if (p instanceof Payload.MigrationBlocked b && !b.blockers().isEmpty()) {
+      return schema + ": " + migration(b.version(), b.description()) + " waits for "
+          + dev.muster.orchestrator.runner.RunSessions.describe(b.blockers());
+    }
     if (p instanceof Payload.ServiceReleased s) return who(s) + " may start";
     if (p instanceof Payload.ServiceGaveUp s) return who(s) + " gave up waiting";
     return null;

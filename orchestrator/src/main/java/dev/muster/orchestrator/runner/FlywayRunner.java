@@ -446,6 +446,8 @@ public final class FlywayRunner {
         return;
       }
       if (event == Event.BEFORE_EACH_MIGRATE) {
+        // An abort asked for before this migration began: it does not begin.
+        if (progress.abortedBy() != null) throw new IllegalStateException("the run was aborted");
         if (retryVersion != null && retryVersion.equals(version)) {
           attempt++;
         } else {

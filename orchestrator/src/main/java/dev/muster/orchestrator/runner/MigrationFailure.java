@@ -38,11 +38,13 @@ public final class MigrationFailure extends Exception {
   }
 
   /**
-   * True when the database went away under the run (SQLSTATE class 08, or 57P01-03 for a server shutting
-   * down): nothing is wrong with the migration, and PostgreSQL rolled back what was under way. Retry it.
+   * True when the database went away under the run (SQLSTATE class 08, 57P01-03 for a server shutting
+   * down, 25P03 for a session ended by {@code idle_in_transaction_session_timeout}): nothing is wrong with the
+   * migration, and PostgreSQL rolled back what was under way. Retry it.
    */
   public boolean connectionLost() {
-    return sqlState != null && (sqlState.startsWith("08") || sqlState.startsWith("57P0"));
+    // 25P03: the server ended a migration session left idle in its transaction (a frozen migrator, issue 14).
+    return sqlState != null && (sqlState.startsWith("08") || sqlState.startsWith("57P0") || sqlState.equals("25P03"));
   }
 
   /** SQLSTATE 57P01: {@code pg_terminate_backend}, or a server shutting down. */

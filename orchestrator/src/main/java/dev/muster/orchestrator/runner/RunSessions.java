@@ -74,6 +74,10 @@ public final class RunSessions {
       st.setInt(1, pid);
       try (ResultSet rs = st.executeQuery()) {
         return rs.next() && rs.getBoolean(1);
+      } catch (SQLException e) {
+        // Another role's session, and this role is not in pg_signal_backend: not signalled, said so.
+        if ("42501".equals(e.getSQLState())) return false;
+        throw e;
       }
     }
   }

@@ -223,6 +223,34 @@ class ProjectionTest {
   }
 
   @Test
+  void aBlockedRunShowsItsBlockersAndLockAgeUntilTheMigrationGetsItsLock() {
+    Projection p = new Projection();
+    p.observe(info("1", "2"));
+    p.apply(append(new Payload.LockAcquired("public", "1", "2", 1, 4711, null)));
+    p.apply(append(new Payload.MigrationStarted("public", "2", "add column")));
+    Payload.Blocker blocker = new Payload.Blocker(18142, "app-3", "app", "10.0.0.5", "idle in transaction", 41_000L,
+        41_000L, "SELECT 1");
+    Event blocked = append(new Payload.MigrationBlocked("public", "2", "add column", 1, 77, 1000L, List.of(blocker)));
+    p.apply(blocked);
+    SchemaView v = p.view("public");
+    assertEquals(T0, v.lockSince());
+    assertEquals(List.of(blocker), v.blocked().blockers());
+    assertEquals(blocked.at(), v.blocked().seenAt());
+    p.apply(append(new Payload.MigrationRetrying("public", "2", "add column", 2, 300L,
+        new Payload.RunError("55P03", "canceling statement due to lock timeout"), List.of())));
+    v = p.view("public");
+    assertEquals(2, v.blocked().attempt());
+    assertEquals(300L, v.blocked().nextDelayMs());
+    assertEquals(List.of(blocker), v.blocked().blockers(), "named until someone else is seen");
+    assertEquals(77, v.blocked().runPid());
+    assertEquals(18142, v.toJson().getJsonObject("blocked").getJsonArray("blockers").getJsonObject(0).getInteger("pid"));
+    p.apply(append(new Payload.MigrationApplied("public", "2", "add column", 5L)));
+    assertEquals(null, p.view("public").blocked());
+    p.apply(append(new Payload.SchemaReady("public", "2", 1, 9000L)));
+    assertEquals(null, p.view("public").lockSince());
+  }
+
+  @Test
   void anInterruptedRunLeavesNobodyMigratingAndDriftOutranksReadyUntilRepaired() {
     append(new Payload.LockAcquired("public", "1", "3", 2, 4711, null));
     append(new Payload.MigrationStarted("public", "2", "step 2"));
