@@ -238,9 +238,15 @@ public final class Broadcaster implements EventFeed {
     // The streams first: what the coordinator does next (recording a thousand releases) must not delay them.
     Routes routes = event.schema() == null ? null : bySchema.get(event.schema());
     if (routes != null) {
+      long start = System.nanoTime();
       // A snapshot: a stream that ends on this event unsubscribes while it is being delivered.
-      for (Replay replay : routes.targets(event)) {
+      List<Replay> targets = routes.targets(event);
+      for (Replay replay : targets) {
         if (!replay.cancelled) call(replay, event);
+      }
+      if (targets.size() >= 100 && log.isDebugEnabled()) {
+        log.debug("#{} {} handed to {} streams in {} µs", event.seq(), event.typeName(), targets.size(),
+            (System.nanoTime() - start) / 1_000);
       }
     }
     for (Consumer<Event> listener : listeners) call(listener, event);
