@@ -35,9 +35,9 @@ import picocli.CommandLine.Option;
             + "events to muster.events."})
 public final class Main implements Callable<Integer> {
 
-  enum Scenario { FAN_OUT, FLEET_FAN_OUT, FLEET, FAILURE, EVENTS, ALL }
+  enum Scenario { FAN_OUT, FLEET_FAN_OUT, FLEET, FAILURE, EVENTS, TENANTS, ALL }
 
-  @Option(names = "--scenario", paramLabel = "NAME", description = "fan-out, fleet-fan-out, fleet, failure, events or all "
+  @Option(names = "--scenario", paramLabel = "NAME", description = "fan-out, fleet-fan-out, fleet, failure, events, tenants or all "
       + "(default: ${DEFAULT-VALUE}); may be repeated", defaultValue = "all", converter = ScenarioConverter.class)
   List<Scenario> scenarios = new ArrayList<>();
 
@@ -96,6 +96,17 @@ public final class Main implements Callable<Integer> {
       defaultValue = "32")
   int arrivalsInFlight;
 
+  @Option(names = "--tenants", description = "tenants: schemas (default: ${DEFAULT-VALUE})", defaultValue = "1000")
+  int tenants;
+
+  @Option(names = "--tenant-migrations", description = "tenants: migrations per schema (default: ${DEFAULT-VALUE})",
+      defaultValue = "20")
+  int tenantMigrations;
+
+  @Option(names = "--max-parallel", description = "tenants: MUSTER_MAX_PARALLEL for migrate --all (default: "
+      + "${DEFAULT-VALUE})", defaultValue = "4")
+  int maxParallel;
+
   @Option(names = "--repeat", description = "runs of each size; figures pool every run (default: ${DEFAULT-VALUE})",
       defaultValue = "1")
   int repeat;
@@ -151,8 +162,8 @@ public final class Main implements Callable<Integer> {
   }
 
   /** What the chosen scenarios measured. */
-  record Results(List<FanOut.Result> fanOut, FleetFanOut.Result fleetFanOut, FleetStart.Result fleet, List<FailurePropagation.Result> failure,
-      EventLog.Result events) {
+  record Results(List<FanOut.Result> fanOut, FleetFanOut.Result fleetFanOut, FleetStart.Result fleet,
+      List<FailurePropagation.Result> failure, EventLog.Result events, Tenants.Result tenants) {
     JsonObject json() {
       JsonObject json = new JsonObject();
       if (fanOut != null) json.put("fanOut", new JsonArray(fanOut.stream().map(FanOut.Result::json).toList()));
@@ -160,6 +171,7 @@ public final class Main implements Callable<Integer> {
       if (fleet != null) json.put("fleet", fleet.json());
       if (failure != null) json.put("failure", new JsonArray(failure.stream().map(FailurePropagation.Result::json).toList()));
       if (events != null) json.put("events", events.json());
+      if (tenants != null) json.put("tenants", tenants.json());
       return json;
     }
 
@@ -169,6 +181,7 @@ public final class Main implements Callable<Integer> {
       if (fleet != null) FleetStart.print(fleet, out);
       if (failure != null) FailurePropagation.print(failure, out);
       if (events != null) EventLog.print(events, out);
+      if (tenants != null) Tenants.print(tenants, out);
     }
 
     /** Behaviour that was wrong: a client not released, a waiter not failed, an instance that did not start. */
@@ -179,6 +192,7 @@ public final class Main implements Callable<Integer> {
       bad |= fleet != null && (fleet.muster().succeeded() != fleet.muster().expected()
           || fleet.flyway().succeeded() != fleet.flyway().expected());
       bad |= events != null && events.arrivals() != null && events.arrivals().accepted() != events.arrivals().arrivals();
+      bad |= tenants != null && (tenants.muster().exit() != 0 || tenants.muster().noOpExit() != 0);
       return bad;
     }
   }
@@ -194,7 +208,9 @@ public final class Main implements Callable<Integer> {
         ? FailurePropagation.run(db, work, replicas, waiters, repeat, warmup) : null;
     EventLog.Result events = chosen.contains(Scenario.EVENTS)
         ? EventLog.run(db, work, replicas, pacedAppends, appends, inFlight, arrivals, arrivalsInFlight, warmup) : null;
-    return new Results(fanOut, fleetFanOut, fleet, failure, events);
+    Tenants.Result tenantsResult = chosen.contains(Scenario.TENANTS)
+        ? Tenants.run(db, work, tenants, tenantMigrations, maxParallel) : null;
+    return new Results(fanOut, fleetFanOut, fleet, failure, events, tenantsResult);
   }
 
   /**

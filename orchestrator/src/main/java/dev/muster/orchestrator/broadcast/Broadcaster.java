@@ -1,5 +1,6 @@
 package dev.muster.orchestrator.broadcast;
 
+import dev.muster.orchestrator.db.KeepAlive;
 import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.EventFeed;
 import dev.muster.orchestrator.events.EventStore;
@@ -10,9 +11,11 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.pubsub.PgSubscriber;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -57,6 +60,7 @@ public final class Broadcaster implements EventFeed {
    */
   private final Event[] recent = new Event[RECENT];
   private final String pingPayload;
+  private final String replicaId;
   private final Promise<Void> started = Promise.promise();
   private long lastSeq = -1;
   private boolean catchingUp;
@@ -70,6 +74,7 @@ public final class Broadcaster implements EventFeed {
     this.pool = pool;
     this.store = store;
     this.pingPayload = new JsonObject().put("ping", replicaId).encode();
+    this.replicaId = replicaId;
     PgConnectOptions listenOptions = new PgConnectOptions(options)
         .addProperty("application_name", applicationName(replicaId));
     this.subscriber = PgSubscriber.subscriber(vertx, listenOptions)
@@ -186,6 +191,12 @@ public final class Broadcaster implements EventFeed {
 
   private void onSubscribed() {
     lastPingNanos = System.nanoTime();
+    // A listening session is idle between notifications: exempt it from idle timeouts, or it is closed every few s.
+    PgConnection listening = subscriber.actualConnection();
+    if (listening != null) {
+      KeepAlive.apply(listening).onFailure(e -> log.warn("Could not exempt the listening session from idle timeouts: {}",
+          e.getMessage()));
+    }
     if (lastSeq < 0) {
       // First LISTEN: it is in place, so whatever commits after this read is notified to us.
       store.lastSeq().onSuccess(seq -> {
@@ -332,6 +343,7 @@ public final class Broadcaster implements EventFeed {
     private long cursor;
     private boolean replaying = true;
     private boolean cancelled;
+    private boolean toldPruned;
 
     Replay(long afterSeq, String schema, Consumer<Event> listener) {
       this.cursor = afterSeq;
@@ -349,7 +361,7 @@ public final class Broadcaster implements EventFeed {
     }
 
     void readPage() {
-      store.after(cursor, schema, PAGE).onComplete(ar -> {
+      store.page(cursor, schema, PAGE).onComplete(ar -> {
         if (cancelled) return;
         if (ar.failed()) {
           // Going live now would skip what the log holds between the cursor and the live edge: read again.
@@ -357,8 +369,15 @@ public final class Broadcaster implements EventFeed {
           vertx.setTimer(REPLAY_RETRY_MS, id -> readPage());
           return;
         }
-        ar.result().forEach(this::forward);
-        if (ar.result().size() == PAGE) {
+        List<Event> events = ar.result().events();
+        if (ar.result().horizon() > cursor && !toldPruned) {
+          // Events after the cursor may be gone (MUSTER_EVENTS_RETENTION): say so, rather than start later silently.
+          toldPruned = true;
+          listener.accept(Event.unlogged(Instant.now(), replicaId, new Payload.LogPruned(schema, cursor,
+              ar.result().horizon())));
+        }
+        events.forEach(this::forward);
+        if (events.size() == PAGE) {
           readPage();
         } else {
           live();

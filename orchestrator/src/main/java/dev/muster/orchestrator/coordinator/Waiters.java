@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -60,6 +61,19 @@ final class Waiters {
     if (w != null) w.cancelTimer();
   }
 
+  /**
+   * The first waiting arrival of {@code schema} that can migrate it, arrived after event {@code afterSeq} and not in
+   * {@code tried}; {@code null} when there is none.
+   */
+  Arrival candidate(String schema, Set<Arrival> tried, long afterSeq) {
+    Map<Arrival, Waiter> waiting = bySchema.get(schema);
+    if (waiting == null) return null;
+    for (Arrival a : waiting.keySet()) {
+      if (a.canMigrate() && a.seq() > afterSeq && !tried.contains(a)) return a;
+    }
+    return null;
+  }
+
   boolean any(String schema) {
     Map<Arrival, Waiter> waiting = bySchema.get(schema);
     return waiting != null && !waiting.isEmpty();
@@ -85,7 +99,7 @@ final class Waiters {
     for (Waiter w : settled) {
       w.cancelTimer();
       // A failed run may still have brought the schema to what a waiter needs: it starts.
-      if (w.arrival.satisfiedBy(version)) {
+      if (ready ? w.arrival.satisfiedBy(version) : w.arrival.survives(version)) {
         released.add(new Payload.ServiceReleased(schema, w.arrival.service(), w.arrival.instance(), version,
             w.waitedMs()));
       }

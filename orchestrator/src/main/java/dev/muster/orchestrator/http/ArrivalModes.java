@@ -54,12 +54,26 @@ final class ArrivalModes {
     coordinator.attach(arrival, onEvent); // its give-up, on time, before the log has it
   }
 
-  /** One answer when the arrival is settled: 200 ready, 409 failed, 504 gave up. */
+  /**
+   * One answer when the arrival is settled: 200 ready, 409 failed, 504 gave up — or, for an arrival that can
+   * migrate and is elected, 200 at its election with {@code "role":"migrator"}.
+   */
   void await(RoutingContext ctx, Held held, Arrival arrival) {
     Subscription subscription = follow(held, arrival);
     boolean[] answered = {false};
     Consumer<Event> onEvent = event -> {
-      if (answered[0] || !arrival.isTerminal(event)) return;
+      if (answered[0]) return;
+      if (arrival.canMigrate() && event.payload() instanceof Payload.MigratorElected elected
+          && coordinator.handOff(arrival, event.seq())) {
+        answered[0] = true;
+        subscription.cancel(); // not finished: the held answer's release detaches the arrival, as handOff expects
+        json(ctx, 200, new JsonObject().put(Fields.SCHEMA, arrival.schema())
+            .put(Fields.STATE, SchemaStatus.MIGRATING.wire()).put(Fields.ROLE, "migrator")
+            .put(Fields.RUN, event.seq()).put(Fields.LEASE_SECONDS, elected.leaseSeconds())
+            .put(Fields.VERSION, elected.version()));
+        return;
+      }
+      if (!arrival.isTerminal(event)) return;
       answered[0] = true;
       subscription.finish();
       Payload p = event.payload();
