@@ -141,7 +141,9 @@ public final class Broadcaster implements EventFeed {
     } else {
       bySchema.computeIfAbsent(schema, k -> new Routes()).add(owner, replay);
     }
-    if (afterSeq < lastSeq && !inRecent(afterSeq + 1)) {
+    // Only an arrival's stream, which starts where the log was a moment ago, is read back from memory: a replay a
+    // client asks for (/api/v1/events) goes to the table, which knows the retention horizon (log.pruned).
+    if (afterSeq < lastSeq && (owner == null || !inRecent(afterSeq + 1))) {
       replay.readPage();
     } else {
       // Read back from memory, at once: the listener may hear its events before this returns.
@@ -246,7 +248,9 @@ public final class Broadcaster implements EventFeed {
     if (event.seq() <= lastSeq) return;
     lastSeq = event.seq();
     recent[slot(event.seq())] = event;
-    // The streams first: what the coordinator does next (recording a thousand releases) must not delay them.
+    // The coordinator first: what a stream's client does next (a delegated migrator's answer, a detach) relies on
+    // the coordinator knowing the event. The releases it records go in the recorder's next write.
+    for (Consumer<Event> listener : listeners) call(listener, event);
     Routes routes = event.schema() == null ? null : bySchema.get(event.schema());
     if (routes != null) {
       long start = System.nanoTime();
@@ -260,7 +264,6 @@ public final class Broadcaster implements EventFeed {
             (System.nanoTime() - start) / 1_000);
       }
     }
-    for (Consumer<Event> listener : listeners) call(listener, event);
   }
 
   private static int slot(long seq) {
