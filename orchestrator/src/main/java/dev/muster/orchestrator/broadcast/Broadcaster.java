@@ -59,6 +59,8 @@ public final class Broadcaster implements EventFeed {
    * each read the others' {@code service.starting} from PostgreSQL.
    */
   private final Event[] recent = new Event[RECENT];
+  /** The retention horizon as the last page read said: a stream resumed from before it is read from the table. */
+  private long knownHorizon;
   private final String pingPayload;
   private final String replicaId;
   private final Promise<Void> started = Promise.promise();
@@ -143,7 +145,7 @@ public final class Broadcaster implements EventFeed {
     }
     // Only an arrival's stream, which starts where the log was a moment ago, is read back from memory: a replay a
     // client asks for (/api/v1/events) goes to the table, which knows the retention horizon (log.pruned).
-    if (afterSeq < lastSeq && (owner == null || !inRecent(afterSeq + 1))) {
+    if (afterSeq < lastSeq && (owner == null || afterSeq < knownHorizon || !inRecent(afterSeq + 1))) {
       replay.readPage();
     } else {
       // Read back from memory, at once: the listener may hear its events before this returns.
@@ -373,6 +375,7 @@ public final class Broadcaster implements EventFeed {
           return;
         }
         List<Event> events = ar.result().events();
+        knownHorizon = Math.max(knownHorizon, ar.result().horizon());
         if (ar.result().horizon() > cursor && !toldPruned) {
           // Events after the cursor may be gone (MUSTER_EVENTS_RETENTION): say so, rather than start later silently.
           toldPruned = true;
