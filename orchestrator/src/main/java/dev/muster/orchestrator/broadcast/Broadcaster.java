@@ -59,6 +59,8 @@ public final class Broadcaster implements EventFeed {
    * each read the others' {@code service.starting} from PostgreSQL.
    */
   private final Event[] recent = new Event[RECENT];
+  /** The retention horizon as the last page read said: a stream resumed from before it is read from the table. */
+  private long knownHorizon;
   private final String pingPayload;
   private final String replicaId;
   private final Promise<Void> started = Promise.promise();
@@ -141,7 +143,9 @@ public final class Broadcaster implements EventFeed {
     } else {
       bySchema.computeIfAbsent(schema, k -> new Routes()).add(owner, replay);
     }
-    if (afterSeq < lastSeq && !inRecent(afterSeq + 1)) {
+    // Only an arrival's stream, which starts where the log was a moment ago, is read back from memory: a replay a
+    // client asks for (/api/v1/events) goes to the table, which knows the retention horizon (log.pruned).
+    if (afterSeq < lastSeq && (owner == null || afterSeq < knownHorizon || !inRecent(afterSeq + 1))) {
       replay.readPage();
     } else {
       // Read back from memory, at once: the listener may hear its events before this returns.
@@ -246,15 +250,22 @@ public final class Broadcaster implements EventFeed {
     if (event.seq() <= lastSeq) return;
     lastSeq = event.seq();
     recent[slot(event.seq())] = event;
-    // The streams first: what the coordinator does next (recording a thousand releases) must not delay them.
+    // The coordinator first: what a stream's client does next (a delegated migrator's answer, a detach) relies on
+    // the coordinator knowing the event. The releases it records go in the recorder's next write.
+    for (Consumer<Event> listener : listeners) call(listener, event);
     Routes routes = event.schema() == null ? null : bySchema.get(event.schema());
     if (routes != null) {
+      long start = System.nanoTime();
       // A snapshot: a stream that ends on this event unsubscribes while it is being delivered.
-      for (Replay replay : routes.targets(event)) {
+      List<Replay> targets = routes.targets(event);
+      for (Replay replay : targets) {
         if (!replay.cancelled) call(replay, event);
       }
+      if (targets.size() >= 100 && log.isDebugEnabled()) {
+        log.debug("#{} {} handed to {} streams in {} µs", event.seq(), event.typeName(), targets.size(),
+            (System.nanoTime() - start) / 1_000);
+      }
     }
-    for (Consumer<Event> listener : listeners) call(listener, event);
   }
 
   private static int slot(long seq) {
@@ -364,6 +375,7 @@ public final class Broadcaster implements EventFeed {
           return;
         }
         List<Event> events = ar.result().events();
+        knownHorizon = Math.max(knownHorizon, ar.result().horizon());
         if (ar.result().horizon() > cursor && !toldPruned) {
           // Events after the cursor may be gone (MUSTER_EVENTS_RETENTION): say so, rather than start later silently.
           toldPruned = true;

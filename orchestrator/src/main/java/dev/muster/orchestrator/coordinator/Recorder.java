@@ -145,17 +145,21 @@ final class Recorder {
       write = Future.failedFuture(e);
     }
     write.onComplete(ar -> {
-      writing = false;
       if (ar.succeeded()) {
         if (retryDelay != FIRST_RETRY) log.info("The database takes events again; {} more to record", queue.size());
         retryDelay = FIRST_RETRY;
         List<Event> written = ar.result();
-        for (Event e : written) committed.accept(e);
+        // Whoever waits for an event hears first (a delegated run learns of its own election before the elected
+        // instance's stream does); what they queue meanwhile waits for the next write, after the streams are
+        // served below, so a thousand releases are not encoded in front of the outcome's fan-out.
         for (int i = 0; i < batch.size(); i++) {
           Promise<Event> p = batch.get(i).written;
           if (p != null) p.tryComplete(written.get(i));
         }
+        for (Event e : written) committed.accept(e);
+        writing = false;
       } else {
+        writing = false;
         failed(batch, ar.cause());
       }
       flush();
