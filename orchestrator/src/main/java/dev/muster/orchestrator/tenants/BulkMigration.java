@@ -212,7 +212,11 @@ public final class BulkMigration implements AutoCloseable {
     boolean group = standing.transactional();
     Progress progress = new Progress(schema, group ? standing.pending().size() : 1);
     try {
-      MigrateResult result = configure(schema, worker, progress).group(group).load().migrate();
+      // What validation would read was just compared under the lock (checksums, failed rows): only when that
+      // found something wrong does Flyway validate, to refuse with its own words.
+      boolean validate = standing.failedRow() || standing.checksumMismatch();
+      MigrateResult result = configure(schema, worker, progress).group(group).validateOnMigrate(validate).load()
+          .migrate();
       progress.flush(worker);
       List<String> invalid = invalidIndexes(worker, schema);
       if (!invalid.isEmpty()) {

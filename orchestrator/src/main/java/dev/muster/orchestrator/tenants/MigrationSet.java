@@ -1,6 +1,8 @@
 package dev.muster.orchestrator.tenants;
 
+import dev.muster.orchestrator.config.DatabaseUrl;
 import dev.muster.orchestrator.projection.SchemaInfo;
+import org.flywaydb.core.Flyway;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -55,6 +57,16 @@ public final class MigrationSet {
       }
     }
     return new MigrationSet(versioned, repeatable);
+  }
+
+  /** Resolves the files with one Flyway {@code info} of {@code anySchema} (which it only reads). */
+  public static MigrationSet resolve(DatabaseUrl database, List<String> locations, String anySchema) {
+    return of(Flyway.configure()
+        .dataSource(database.jdbcUrl(), database.user(), database.password())
+        .schemas(anySchema).defaultSchema(anySchema)
+        .locations(locations.toArray(String[]::new))
+        .connectRetries(0)
+        .load().info());
   }
 
   /** The newest version among the files, null when there are none. */
