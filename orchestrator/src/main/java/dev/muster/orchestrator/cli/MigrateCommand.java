@@ -1,5 +1,6 @@
 package dev.muster.orchestrator.cli;
 
+import dev.muster.orchestrator.Main;
 import dev.muster.orchestrator.Orchestrator;
 import dev.muster.orchestrator.config.MusterConfig;
 import io.vertx.core.Future;
@@ -58,7 +59,7 @@ public final class MigrateCommand implements Callable<Integer> {
     try (Database database = Database.open(settings.config())) {
       MusterConfig config = database.config;
       List<String> schemas = selection.resolve(config);
-      if (selection.all) return new MigrateAll(config, out, spec.commandLine().getErr()).run(schemas, options(),
+      if (selection.all) return new MigrateAll(config, out, spec.commandLine().getErr(), Main.onConsole(out)).run(schemas, options(),
           Duration.ofSeconds(timeoutSeconds));
       if (canary != null || wave != 0 || maxFailures != 0) {
         throw new IllegalArgumentException("--canary, --wave and --max-failures go with --all");
