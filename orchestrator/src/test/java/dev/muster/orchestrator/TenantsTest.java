@@ -215,6 +215,27 @@ class TenantsTest {
   }
 
   @Test
+  void anArrivalForATenantThatDoesNotExistIs404UnlessSchemasAreCreated(TestDatabase db, @TempDir Path dir) {
+    Migrations m = tenMigrations(dir);
+    execute(db, "CREATE TABLE public.broken (tenant text)"); // V5 reads it
+    JsonObject arrival = new JsonObject().put("service", "app").put("instance", "a1").put("schema", "tenant_new");
+    try (Replicas replicas = Replicas.start(1, Replicas.config(db, m.dir()).toBuilder().createSchemas(false).build())) {
+      Http.Response refused = Http.postJson(replicas.url(0) + "/api/v1/arrivals?wait=true", arrival);
+      assertEquals(404, refused.status(), refused.body());
+      assertEquals("unknown_schema", refused.json().getString("error"));
+      assertTrue(refused.json().getString("message").contains("MUSTER_CREATE_SCHEMAS=true"), refused.body());
+      assertEquals(0, db.queryLong("SELECT count(*) FROM pg_namespace WHERE nspname = 'tenant_new'"));
+    }
+    try (Replicas replicas = Replicas.start(1, Replicas.config(db, m.dir()).toBuilder().createSchemas(true).build())) {
+      Http.Response ready = Http.postJson(replicas.url(0) + "/api/v1/arrivals?wait=true", arrival);
+      assertEquals(200, ready.status(), ready.body());
+      assertEquals("10", ready.json().getString("version"));
+      assertEquals(10, db.queryLong("SELECT count(*) FROM tenant_new.flyway_schema_history WHERE success"
+          + " AND version IS NOT NULL"));
+    }
+  }
+
+  @Test
   void aFailedCanaryStopsTheWave(TestDatabase db, @TempDir Path dir) {
     Migrations m = tenMigrations(dir);
     List<String> tenants = createTenants(db, 30);

@@ -9,7 +9,9 @@ public final class ArrivalRefused extends RuntimeException {
   /** Why an arrival is refused. */
   public enum Reason {
     /** The service needs a version its schema's migrations do not reach. */
-    VERSION_SKEW
+    VERSION_SKEW,
+    /** The schema does not exist, and {@code MUSTER_CREATE_SCHEMAS} is off. */
+    UNKNOWN_SCHEMA
   }
 
   private final Reason reason;
@@ -30,6 +32,12 @@ public final class ArrivalRefused extends RuntimeException {
         : "the orchestrator's migrations end at " + latest;
     return new ArrivalRefused(Reason.VERSION_SKEW, request.service() + " requires " + request.schema() + " ≥ "
         + request.requiredVersion() + "; " + end, request.schema(), request.requiredVersion(), latest);
+  }
+
+  static ArrivalRefused unknownSchema(Arrival.Request request) {
+    return new ArrivalRefused(Reason.UNKNOWN_SCHEMA, "schema " + request.schema() + " does not exist; create it first,"
+        + " or set MUSTER_CREATE_SCHEMAS=true to have Muster create and migrate it on its first arrival",
+        request.schema(), request.requiredVersion(), null);
   }
 
   public Reason reason() {

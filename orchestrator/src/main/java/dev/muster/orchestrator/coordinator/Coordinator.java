@@ -121,7 +121,11 @@ public final class Coordinator {
   public Future<Arrival> arrive(Arrival.Request request) {
     String schema = request.schema();
     String wanted = request.requiredVersion();
-    return load(schema)
+    // A tenant not onboarded yet: created and migrated only when the configuration says so, else refused.
+    Future<Void> known = config.createSchemas() || projection.view(schema) != null ? Future.succeededFuture()
+        : runners.apply(schema).exists(schema).compose(exists -> exists ? Future.<Void>succeededFuture()
+            : Future.failedFuture(ArrivalRefused.unknownSchema(request)));
+    return known.compose(v -> load(schema))
         .compose(v -> wanted != null && !reaches(schema, wanted) ? reload(schema) : Future.succeededFuture())
         .compose(v -> {
           String latest = latest(schema);

@@ -72,6 +72,8 @@ final class Failures {
       case VERSION_SKEW -> new ApiException(409, "version_skew", refused.getMessage(), new JsonObject()
           .put(Fields.SCHEMA, refused.schema()).put(Fields.REQUIRED_VERSION, refused.requiredVersion())
           .put(Fields.LATEST_VERSION, refused.latestVersion()));
+      case UNKNOWN_SCHEMA -> new ApiException(404, "unknown_schema", refused.getMessage(), new JsonObject()
+          .put(Fields.SCHEMA, refused.schema()));
     };
   }
 

@@ -20,6 +20,11 @@ public final class WorkerRunner implements Runner {
   }
 
   @Override
+  public Future<Boolean> exists(String schema) {
+    return vertx.executeBlocking(() -> flyway.exists(schema), false);
+  }
+
+  @Override
   public Future<Prepared> prepare(String schema) {
     // The index builds first: what they drop, the next info reports pending again.
     return vertx.executeBlocking(() -> new Prepared(flyway.dropInterruptedIndexes(schema), flyway.info(schema)), false);
