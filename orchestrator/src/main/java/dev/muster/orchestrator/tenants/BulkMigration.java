@@ -13,6 +13,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -128,6 +130,11 @@ public final class BulkMigration implements AutoCloseable {
       }
     }
     listener.planned(schemas.size(), behind.size());
+    // Schemas with services waiting for them go first (stable: the rest keep their order).
+    Set<String> waited = waitedFor(behind);
+    List<String> ordered = new ArrayList<>(behind.stream().filter(waited::contains).toList());
+    behind.stream().filter(s -> !waited.contains(s)).forEach(ordered::add);
+    behind = ordered;
     List<String> canaries = new ArrayList<>();
     for (String c : options.canaries()) if (behind.remove(c)) canaries.add(c);
     while (canaries.size() < options.canaryCount() && !behind.isEmpty()) canaries.add(behind.remove(0));
@@ -160,6 +167,23 @@ public final class BulkMigration implements AutoCloseable {
     } finally {
       workers.shutdownNow();
     }
+  }
+
+  /** Of {@code schemas}, those with a {@code service.starting} since their last outcome: services wait for them. */
+  private Set<String> waitedFor(List<String> schemas) throws SQLException {
+    Set<String> waited = new HashSet<>();
+    if (schemas.isEmpty()) return waited;
+    synchronized (control) {
+      try (PreparedStatement st = control.prepareStatement("SELECT DISTINCT e.schema_name FROM muster.events e"
+          + " WHERE e.type = 'service.starting' AND e.schema_name = ANY(?) AND e.seq > coalesce((SELECT max(o.seq)"
+          + " FROM muster.events o WHERE o.schema_name = e.schema_name AND o.type IN ('schema.ready', 'schema.failed')), 0)")) {
+        st.setArray(1, control.createArrayOf("text", schemas.toArray()));
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) waited.add(rs.getString(1));
+        }
+      }
+    }
+    return waited;
   }
 
   private static Result skipped(String schema, Listener listener) {
