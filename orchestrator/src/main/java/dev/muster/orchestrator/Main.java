@@ -27,7 +27,17 @@ public final class Main implements Callable<Integer> {
 
   /** Runs a command and returns its exit code; bad usage or configuration is 2 with a one-line message. */
   public static int execute(String... args) {
-    return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    PrintWriter out = new PrintWriter(System.out, true);
+    console = out;
+    return execute(out, new PrintWriter(System.err, true), args);
+  }
+
+  /** The writer on the process's standard output, when a command runs from {@link #main}. */
+  private static volatile PrintWriter console;
+
+  /** Whether {@code out} is the process's standard output (a terminal may be behind it), not a test's writer. */
+  public static boolean onConsole(PrintWriter out) {
+    return out == console;
   }
 
   /** As {@link #execute(String...)}, writing to {@code out} and {@code err} (tests, the bench). */

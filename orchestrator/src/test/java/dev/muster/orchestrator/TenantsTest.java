@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.muster.testing.PostgresExtension;
 import dev.muster.testing.TestDatabase;
+import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -119,6 +120,119 @@ class TenantsTest {
     assertEquals("23514", db.query("SELECT data->'error'->>'sqlState' AS s FROM muster.events WHERE type = 'schema.failed'"
         + " AND schema_name = 'tenant_0007'").get(0).get("s"));
     assertEquals(1, db.queryLong("SELECT count(*) FROM muster.events WHERE type = 'schema.failed'"));
+  }
+
+  @Test
+  void statusJsonAgreesWithEveryHistoryTable(TestDatabase db, @TempDir Path dir) {
+    Migrations m = tenMigrations(dir);
+    List<String> tenants = createTenants(db, 60);
+    execute(db, "INSERT INTO public.broken VALUES ('tenant_0042')");
+    assertEquals(3, CommandsTest.run(args(db, m)).exit());
+    execute(db, "CREATE SCHEMA tenant_0100"); // arrived since: behind, never run
+
+    // Without --all: every schema the pattern matches.
+    CommandsTest.Run status = CommandsTest.run("status", "--json", "--database-url", db.url(), "--migrations",
+        "filesystem:" + m.dir(), "--schemas", "tenant_*");
+    assertEquals(0, status.exit(), status.err());
+    JsonObject json = new JsonObject(status.out());
+    assertEquals(61, json.getInteger("total"));
+    assertEquals(59, json.getJsonObject("counts").getInteger("ready"));
+    assertEquals(1, json.getJsonObject("counts").getInteger("failed"));
+    assertEquals(1, json.getJsonObject("counts").getInteger("pending"));
+    assertEquals("tenant_0042", json.getJsonArray("schemas").getJsonObject(0).getString("schema"), "failed first");
+    Map<String, Object> versions = new java.util.HashMap<>();
+    StringBuilder sql = new StringBuilder();
+    for (String t : tenants) {
+      if (sql.length() > 0) sql.append(" UNION ALL ");
+      sql.append("SELECT '").append(t).append("' AS s, (SELECT max(version::int)::text FROM ").append(t)
+          .append(".flyway_schema_history WHERE success AND version IS NOT NULL) AS v");
+    }
+    for (Map<String, Object> row : db.query(sql.toString())) versions.put((String) row.get("s"), row.get("v"));
+    for (Object o : json.getJsonArray("schemas")) {
+      JsonObject s = (JsonObject) o;
+      String name = s.getString("schema");
+      if (name.equals("tenant_0100")) {
+        assertEquals("pending", s.getString("state"));
+        assertEquals(10, s.getJsonArray("pending").size());
+        continue;
+      }
+      assertEquals(versions.get(name), s.getString("version"), name);
+      assertEquals("10", s.getString("latestVersion"), name);
+      assertEquals(name.equals("tenant_0042") ? "failed" : "ready", s.getString("state"), name);
+      assertEquals(name.equals("tenant_0042") ? 10 : 0, s.getJsonArray("pending").size(), name);
+    }
+
+    CommandsTest.Run failed = CommandsTest.run("status", "--json", "--state", "failed", "--database-url", db.url(),
+        "--migrations", "filesystem:" + m.dir(), "--schemas", "tenant_*");
+    assertEquals(1, new JsonObject(failed.out()).getJsonArray("schemas").size(), failed.out());
+    CommandsTest.Run behind = CommandsTest.run("status", "--behind", "--database-url", db.url(),
+        "--migrations", "filesystem:" + m.dir(), "--schemas", "tenant_*");
+    assertTrue(behind.out().startsWith("61 schema(s): 1 pending, 59 ready, 1 failed"), behind.out());
+    assertTrue(behind.out().contains("tenant_0042") && behind.out().contains("tenant_0100")
+        && !behind.out().contains("tenant_0001"), behind.out());
+  }
+
+  @Test
+  void sigkillMidWaveThenASecondRunCompletesEverythingWithNothingAppliedTwice(TestDatabase db, @TempDir Path dir)
+      throws Exception {
+    Migrations m = tenMigrations(dir);
+    List<String> tenants = createTenants(db, 100);
+    String javaBin = ProcessHandle.current().info().command().orElse("java");
+    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    ProcessBuilder pb = new ProcessBuilder(javaBin, "-cp", classpath, Main.class.getName(), "migrate", "--all")
+        .redirectErrorStream(true).redirectOutput(dir.resolve("first.log").toFile());
+    pb.environment().put("MUSTER_DATABASE_URL", db.url());
+    pb.environment().put("MUSTER_MIGRATIONS", "filesystem:" + m.dir());
+    pb.environment().put("MUSTER_SCHEMAS", "tenant_*");
+    Process first = pb.start();
+    try {
+      // Watching the log for what the process does; the bound only guards against a hang.
+      boolean started = Poll.within(java.time.Duration.ofSeconds(180), () -> !first.isAlive()
+          || db.queryLong("SELECT count(*) FROM pg_tables WHERE schemaname LIKE 'tenant_%'"
+          + " AND tablename = 'flyway_schema_history'") >= 10
+          && db.queryLong("SELECT CASE WHEN to_regclass('muster.events') IS NULL THEN 0 ELSE"
+          + " (SELECT count(*) FROM muster.events WHERE type = 'schema.ready') END") >= 10);
+      assertTrue(started && first.isAlive(), "10 tenants migrated while it runs:\n"
+          + java.nio.file.Files.readString(dir.resolve("first.log")));
+    } finally {
+      first.destroyForcibly(); // SIGKILL: no unlock, no outcome for the runs under way
+      first.waitFor();
+    }
+    long done = db.queryLong("SELECT count(*) FROM muster.events WHERE type = 'schema.ready'");
+    assertTrue(done < 100, "killed mid-wave: " + done + " of 100 done");
+
+    CommandsTest.Run second = CommandsTest.run(args(db, m));
+    assertEquals(0, second.exit(), second.out() + second.err());
+    Map<String, long[]> histories = histories(db, tenants);
+    for (String t : tenants) {
+      assertEquals(10, histories.get(t)[0], t + ": complete");
+      assertEquals(10, histories.get(t)[1], t + ": nothing applied twice");
+      assertEquals(0, histories.get(t)[2], t);
+    }
+    assertEquals(100, db.queryLong("SELECT count(DISTINCT schema_name) FROM muster.events WHERE type = 'schema.ready'"));
+    assertEquals(0, db.queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ExclusiveLock'"
+        + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"), "no stale lock");
+  }
+
+  @Test
+  void anArrivalForATenantThatDoesNotExistIs404UnlessSchemasAreCreated(TestDatabase db, @TempDir Path dir) {
+    Migrations m = tenMigrations(dir);
+    execute(db, "CREATE TABLE public.broken (tenant text)"); // V5 reads it
+    JsonObject arrival = new JsonObject().put("service", "app").put("instance", "a1").put("schema", "tenant_new");
+    try (Replicas replicas = Replicas.start(1, Replicas.config(db, m.dir()).toBuilder().createSchemas(false).build())) {
+      Http.Response refused = Http.postJson(replicas.url(0) + "/api/v1/arrivals?wait=true", arrival);
+      assertEquals(404, refused.status(), refused.body());
+      assertEquals("unknown_schema", refused.json().getString("error"));
+      assertTrue(refused.json().getString("message").contains("MUSTER_CREATE_SCHEMAS=true"), refused.body());
+      assertEquals(0, db.queryLong("SELECT count(*) FROM pg_namespace WHERE nspname = 'tenant_new'"));
+    }
+    try (Replicas replicas = Replicas.start(1, Replicas.config(db, m.dir()).toBuilder().createSchemas(true).build())) {
+      Http.Response ready = Http.postJson(replicas.url(0) + "/api/v1/arrivals?wait=true", arrival);
+      assertEquals(200, ready.status(), ready.body());
+      assertEquals("10", ready.json().getString("version"));
+      assertEquals(10, db.queryLong("SELECT count(*) FROM tenant_new.flyway_schema_history WHERE success"
+          + " AND version IS NOT NULL"));
+    }
   }
 
   @Test

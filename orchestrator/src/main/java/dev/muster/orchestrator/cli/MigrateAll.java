@@ -30,10 +30,14 @@ final class MigrateAll {
   private final PrintWriter out;
   private final PrintWriter err;
 
-  MigrateAll(MusterConfig config, PrintWriter out, PrintWriter err) {
+  private final boolean toConsole;
+
+  /** @param toConsole whether {@code out} is the process's standard output (a bar is drawn only on a terminal) */
+  MigrateAll(MusterConfig config, PrintWriter out, PrintWriter err, boolean toConsole) {
     this.config = config;
     this.out = out;
     this.err = err;
+    this.toConsole = toConsole;
   }
 
   int run(List<String> schemas, BulkMigration.Options options, Duration timeout) throws Exception {
@@ -42,7 +46,7 @@ final class MigrateAll {
     Map<BulkMigration.Kind, Integer> counts = new EnumMap<>(BulkMigration.Kind.class);
     List<String> joined = new ArrayList<>();
     int exit = ExitCodes.OK;
-    Progress progress = Progress.create(out, err);
+    Progress progress = Progress.create(out, toConsole);
     List<BulkMigration.Result> results;
     try (BulkMigration bulk = new BulkMigration(config, options.parallel())) {
       results = bulk.run(schemas, options, new BulkMigration.Listener() {

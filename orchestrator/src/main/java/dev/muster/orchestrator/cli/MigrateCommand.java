@@ -1,5 +1,6 @@
 package dev.muster.orchestrator.cli;
 
+import dev.muster.orchestrator.Main;
 import dev.muster.orchestrator.Orchestrator;
 import dev.muster.orchestrator.coordinator.ArrivalRefused;
 import dev.muster.orchestrator.config.MusterConfig;
@@ -67,7 +68,8 @@ public final class MigrateCommand implements Callable<Integer> {
               + "callbacks); migrate runs Flyway only");
         }
       }
-      if (selection.all) return new MigrateAll(config, out, spec.commandLine().getErr()).run(schemas, options(),
+      if (selection.all) return new MigrateAll(config, out, spec.commandLine().getErr(), Main.onConsole(out))
+          .run(schemas, options(),
           Duration.ofSeconds(timeoutSeconds));
       if (canary != null || wave != 0 || maxFailures != 0) {
         throw new IllegalArgumentException("--canary, --wave and --max-failures go with --all");

@@ -34,6 +34,17 @@ public final class SchemaSelection {
     return List.copyOf(schemas);
   }
 
+  /**
+   * For {@code status}: as {@link #resolve}, but without {@code --schema} every existing schema that matches too
+   * (patterns included), as with {@code --all}.
+   */
+  List<String> resolveForStatus(MusterConfig config) throws SQLException {
+    if (!named.isEmpty() || all) return resolve(config);
+    Set<String> schemas = new LinkedHashSet<>(config.schemas().literals());
+    schemas.addAll(existingMatching(config));
+    return List.copyOf(schemas);
+  }
+
   private static List<String> existingMatching(MusterConfig config) throws SQLException {
     List<String> found = new ArrayList<>();
     try (Connection c = connect(config); Statement st = c.createStatement();

@@ -5,15 +5,20 @@ import dev.muster.orchestrator.events.EventStore;
 import dev.muster.orchestrator.events.Fields;
 import dev.muster.orchestrator.lock.SchemaLock;
 import dev.muster.orchestrator.projection.Projection;
+import dev.muster.orchestrator.events.SchemaStatus;
 import dev.muster.orchestrator.projection.SchemaView;
-import dev.muster.orchestrator.runner.FlywayRunner;
 import dev.muster.orchestrator.runner.RunSessions;
+import dev.muster.orchestrator.tenants.HistoryScan;
+import dev.muster.orchestrator.tenants.MigrationSet;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -24,8 +29,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
-    description = "Each schema: state, current and latest available version, pending migrations, who holds its "
-        + "lock, how many services wait. Reads only.")
+    description = "Each schema MUSTER_SCHEMAS matches (patterns included: every existing schema that matches), "
+        + "failed first: state, current and latest available version, pending migrations, who holds its lock, how "
+        + "many services wait; counts by state first. One catalog read for all, not one per schema. Reads only.")
 public final class StatusCommand implements Callable<Integer> {
   @Mixin
   Settings settings;
@@ -36,6 +42,13 @@ public final class StatusCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print JSON instead of a table")
   boolean json;
 
+  @Option(names = "--state", paramLabel = "STATE", description = "only schemas in this state: unknown, pending, "
+      + "migrating, ready, failed, drifted")
+  String state;
+
+  @Option(names = "--behind", description = "only schemas with migrations pending")
+  boolean behind;
+
   @Spec
   CommandSpec spec;
 
@@ -43,12 +56,35 @@ public final class StatusCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     try (Database database = Database.open(settings.config())) {
-      List<SchemaView> schemas = report(database.config, selection);
+      SchemaStatus wanted = null;
+      if (state != null) {
+        wanted = Arrays.stream(SchemaStatus.values()).filter(v -> v.wire().equals(state)).findFirst()
+            .orElseThrow(() -> new IllegalArgumentException("--state must be one of unknown, pending, migrating, ready, "
+                + "failed, drifted; was '" + state + "'"));
+      }
+      List<SchemaView> every = report(database.config, selection);
+      Map<SchemaStatus, Integer> counts = new EnumMap<>(SchemaStatus.class);
+      for (SchemaView s : every) counts.merge(s.status(), 1, Integer::sum);
+      List<SchemaView> schemas = new ArrayList<>();
+      // Failed first: with thousands of schemas, what needs a look comes before what does not.
+      for (SchemaView s : every) {
+        if ((wanted == null || s.status() == wanted) && (!behind || !s.pending().isEmpty())) schemas.add(s);
+      }
+      schemas.sort(Comparator.comparing(
+          (SchemaView s) -> s.status() != SchemaStatus.FAILED && s.status() != SchemaStatus.DRIFTED));
       if (json) {
         JsonArray all = new JsonArray();
         schemas.forEach(s -> all.add(s.toJson()));
-        out.println(new JsonObject().put(Fields.SCHEMAS, all).encodePrettily());
+        JsonObject countsJson = new JsonObject();
+        for (SchemaStatus st : SchemaStatus.values()) countsJson.put(st.wire(), counts.getOrDefault(st, 0));
+        out.println(new JsonObject().put("total", every.size()).put("counts", countsJson).put(Fields.SCHEMAS, all)
+            .encodePrettily());
       } else {
+        StringBuilder line = new StringBuilder(every.size() + " schema(s):");
+        for (SchemaStatus st : SchemaStatus.values()) {
+          if (counts.containsKey(st)) line.append(' ').append(counts.get(st)).append(' ').append(st.wire()).append(',');
+        }
+        out.println(line.substring(0, line.length() - (counts.isEmpty() ? 0 : 1)));
         out.printf("%-24s %-10s %-9s %-9s %-8s %-8s %s%n", "SCHEMA", "STATE", "VERSION", "LATEST", "PENDING", "WAITING",
             "LOCK HOLDER");
         for (SchemaView s : schemas) {
@@ -72,23 +108,26 @@ public final class StatusCommand implements Callable<Integer> {
    * outcome, who holds its lock now, and what its files and history say.
    */
   static List<SchemaView> report(MusterConfig config, SchemaSelection selection) throws SQLException {
-    FlywayRunner runner = new FlywayRunner(config.database(), config.migrations(), false);
-    List<String> schemas = selection.resolve(config);
+    List<String> schemas = selection.resolveForStatus(config);
     Projection projection = new Projection();
+    List<SchemaView> views = new ArrayList<>();
+    if (schemas.isEmpty()) return views;
+    // The files resolved once, every history in a round trip or two: not a Flyway info per schema.
+    MigrationSet files = MigrationSet.resolve(config.database(), config.migrations(), schemas.get(0));
     try (Connection c = SchemaSelection.connect(config)) {
+      HistoryScan.Result histories = HistoryScan.read(c, schemas);
       EventStore.sinceLastOutcome(c, schemas).forEach(projection::apply);
       Map<String, String> holders = SchemaLock.holders(c, schemas);
-      for (String schema : schemas) projection.observeHolder(schema, holders.get(schema));
-      List<SchemaView> views = new ArrayList<>();
       for (String schema : schemas) {
-        projection.observe(runner.info(schema));
+        projection.observeHolder(schema, holders.get(schema));
+        projection.observe(files.standing(schema, histories.history(schema)).info());
         SchemaView view = projection.view(schema);
         // Only a run under way has a session to show: one look, not one per schema at rest.
         if (view.lockHolder() != null) view = view.withRunBackend(RunSessions.backend(c, schema));
         views.add(view);
       }
-      return views;
     }
+    return views;
   }
 
   /**

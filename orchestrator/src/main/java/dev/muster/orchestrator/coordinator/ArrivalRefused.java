@@ -11,7 +11,9 @@ public final class ArrivalRefused extends RuntimeException {
     /** The service needs a version its schema's migrations do not reach. */
     VERSION_SKEW,
     /** The schema's applied migrations no longer match the files: it is not ready whatever its version. */
-    DRIFTED
+    DRIFTED,
+    /** The schema does not exist, and {@code MUSTER_CREATE_SCHEMAS} is off. */
+    UNKNOWN_SCHEMA
   }
 
   private final Reason reason;
@@ -38,6 +40,12 @@ public final class ArrivalRefused extends RuntimeException {
     return new ArrivalRefused(Reason.DRIFTED, "schema " + request.schema() + " has drifted from its migration files: "
         + drift + " (accept it with `muster repair --schema " + request.schema() + "`, or restore the files)",
         request.schema(), request.requiredVersion(), latest);
+  }
+
+  static ArrivalRefused unknownSchema(Arrival.Request request) {
+    return new ArrivalRefused(Reason.UNKNOWN_SCHEMA, "schema " + request.schema() + " does not exist; create it first,"
+        + " or set MUSTER_CREATE_SCHEMAS=true to have Muster create and migrate it on its first arrival",
+        request.schema(), request.requiredVersion(), null);
   }
 
   public Reason reason() {

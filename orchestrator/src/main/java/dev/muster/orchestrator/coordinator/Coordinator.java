@@ -144,7 +144,11 @@ public final class Coordinator {
     String schema = request.schema();
     String wanted = request.requiredVersion();
     boolean[] releasedWithArrival = {false};
-    return load(schema)
+    // A tenant not onboarded yet: created and migrated only when the configuration says so, else refused.
+    Future<Void> known = config.createSchemas() || projection.view(schema) != null ? Future.succeededFuture()
+        : runners.apply(schema).exists(schema).compose(exists -> exists ? Future.<Void>succeededFuture()
+            : Future.failedFuture(ArrivalRefused.unknownSchema(request)));
+    return known.compose(v -> load(schema))
         .compose(v -> wanted != null && !reaches(schema, wanted) ? reload(schema) : Future.succeededFuture())
         .compose(v -> {
           String latest = latest(schema);

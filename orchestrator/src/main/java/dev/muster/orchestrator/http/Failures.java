@@ -83,6 +83,8 @@ final class Failures {
           .put(Fields.LATEST_VERSION, refused.latestVersion()));
       case DRIFTED -> new ApiException(409, "schema_drifted", refused.getMessage(), new JsonObject()
           .put(Fields.SCHEMA, refused.schema()));
+      case UNKNOWN_SCHEMA -> new ApiException(404, "unknown_schema", refused.getMessage(), new JsonObject()
+          .put(Fields.SCHEMA, refused.schema()));
     };
   }
 

@@ -152,6 +152,17 @@ public final class FlywayRunner {
         .load();
   }
 
+  /** Whether {@code schema} exists (one catalog read). */
+  public boolean exists(String schema) throws SQLException {
+    try (Connection c = connect(); PreparedStatement st = c.prepareStatement(
+        "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = ?)")) {
+      st.setString(1, schema);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    }
+  }
+
   public Runner.Result migrate(String schema, Runner.Progress progress) throws MigrationFailure {
     LockSafety safe = safety.apply(schema);
     ProgressCallback callback;

@@ -17,6 +17,11 @@ public interface Runner {
   /** What the schema is at and what its migrations reach. */
   Future<SchemaInfo> inspect(String schema);
 
+  /** Whether the schema exists; a runner that cannot tell says yes. */
+  default Future<Boolean> exists(String schema) {
+    return Future.succeededFuture(true);
+  }
+
   /** Under the schema's lock, before a run: repairs what a dead holder left behind, then inspects. */
   Future<Prepared> prepare(String schema);
 

@@ -33,6 +33,11 @@ public final class WorkerRunner implements Runner {
   }
 
   @Override
+  public Future<Boolean> exists(String schema) {
+    return vertx.executeBlocking(() -> flyway.exists(schema), false);
+  }
+
+  @Override
   public Future<Prepared> prepare(String schema) {
     // A previous run whose lock session was lost finishes first; then the index builds: what they drop, the next
     // info reports pending again.

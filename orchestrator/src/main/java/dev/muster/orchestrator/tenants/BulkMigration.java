@@ -13,6 +13,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -128,6 +130,11 @@ public final class BulkMigration implements AutoCloseable {
       }
     }
     listener.planned(schemas.size(), behind.size());
+    // Schemas with services waiting for them go first (stable: the rest keep their order).
+    Set<String> waited = waitedFor(behind);
+    List<String> ordered = new ArrayList<>(behind.stream().filter(waited::contains).toList());
+    behind.stream().filter(s -> !waited.contains(s)).forEach(ordered::add);
+    behind = ordered;
     List<String> canaries = new ArrayList<>();
     for (String c : options.canaries()) if (behind.remove(c)) canaries.add(c);
     while (canaries.size() < options.canaryCount() && !behind.isEmpty()) canaries.add(behind.remove(0));
@@ -160,6 +167,23 @@ public final class BulkMigration implements AutoCloseable {
     } finally {
       workers.shutdownNow();
     }
+  }
+
+  /** Of {@code schemas}, those with a {@code service.starting} since their last outcome: services wait for them. */
+  private Set<String> waitedFor(List<String> schemas) throws SQLException {
+    Set<String> waited = new HashSet<>();
+    if (schemas.isEmpty()) return waited;
+    synchronized (control) {
+      try (PreparedStatement st = control.prepareStatement("SELECT DISTINCT e.schema_name FROM muster.events e"
+          + " WHERE e.type = 'service.starting' AND e.schema_name = ANY(?) AND e.seq > coalesce((SELECT max(o.seq)"
+          + " FROM muster.events o WHERE o.schema_name = e.schema_name AND o.type IN ('schema.ready', 'schema.failed')), 0)")) {
+        st.setArray(1, control.createArrayOf("text", schemas.toArray()));
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) waited.add(rs.getString(1));
+        }
+      }
+    }
+    return waited;
   }
 
   private static Result skipped(String schema, Listener listener) {
@@ -204,6 +228,13 @@ public final class BulkMigration implements AutoCloseable {
     MigrationSet.Standing standing = files.standing(schema, HistoryScan.read(worker, List.of(schema)).history(schema));
     if (standing.upToDate()) return new Result(schema, Kind.UP_TO_DATE, standing.current(), 0, null, null);
     if (!invalidIndexes(worker, schema).isEmpty()) return new Result(schema, Kind.REPAIR, standing.current(), 0, null, null);
+    if (standing.drift() != null) {
+      // Never run and never ready, as for one schema (Run): drift is reported as the run's failure.
+      Payload.RunError error = new Payload.RunError(null, "drifted: " + standing.drift());
+      log.warn("Schema {} has drifted from its migration files: {}", schema, standing.drift());
+      append(new Payload.SchemaFailed(schema, null, null, standing.current(), error, 0L));
+      return new Result(schema, Kind.FAILED, standing.current(), 0, null, error);
+    }
     append(new Payload.LockAcquired(schema, standing.current(), standing.latest(), standing.pending().size(), locks.pid(),
         List.of()));
     long started = System.nanoTime();
@@ -212,7 +243,11 @@ public final class BulkMigration implements AutoCloseable {
     boolean group = standing.transactional();
     Progress progress = new Progress(schema, group ? standing.pending().size() : 1);
     try {
-      MigrateResult result = configure(schema, worker, progress).group(group).load().migrate();
+      // What validation would read was just compared under the lock (checksums, failed rows): only when that
+      // found something wrong does Flyway validate, to refuse with its own words.
+      boolean validate = standing.failedRow() || standing.checksumMismatch();
+      MigrateResult result = configure(schema, worker, progress).group(group).validateOnMigrate(validate).load()
+          .migrate();
       progress.flush(worker);
       List<String> invalid = invalidIndexes(worker, schema);
       if (!invalid.isEmpty()) {

@@ -1,6 +1,8 @@
 package dev.muster.orchestrator.tenants;
 
+import dev.muster.orchestrator.config.DatabaseUrl;
 import dev.muster.orchestrator.projection.SchemaInfo;
+import org.flywaydb.core.Flyway;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -57,6 +59,16 @@ public final class MigrationSet {
     return new MigrationSet(versioned, repeatable);
   }
 
+  /** Resolves the files with one Flyway {@code info} of {@code anySchema} (which it only reads). */
+  public static MigrationSet resolve(DatabaseUrl database, List<String> locations, String anySchema) {
+    return of(Flyway.configure()
+        .dataSource(database.jdbcUrl(), database.user(), database.password())
+        .schemas(anySchema).defaultSchema(anySchema)
+        .locations(locations.toArray(String[]::new))
+        .connectRetries(0)
+        .load().info());
+  }
+
   /** The newest version among the files, null when there are none. */
   public String latest() {
     return latest;
@@ -84,22 +96,37 @@ public final class MigrationSet {
         continue;
       }
       if (!row.success() || "SCHEMA".equals(row.type())) continue;
-      applied.put(row.version(), row);
-      MigrationVersion v = MigrationVersion.fromVersion(row.version());
+      // Flyway's repair marks an applied migration whose file is gone with a DELETE row: it no longer counts.
+      if ("DELETE".equals(row.type())) {
+        applied.remove(row.version());
+      } else {
+        applied.put(row.version(), row);
+      }
+    }
+    for (String version : applied.keySet()) {
+      MigrationVersion v = MigrationVersion.fromVersion(version);
       if (current == null || v.compareTo(current) > 0) current = v;
     }
     boolean mismatch = false;
     boolean transactional = true;
     List<SchemaInfo.Migration> pending = new ArrayList<>();
+    List<String> drift = new ArrayList<>();
+    Map<String, HistoryScan.Row> unmatched = new HashMap<>(applied);
     for (Resolved r : versioned) {
-      HistoryScan.Row row = applied.get(r.version());
+      HistoryScan.Row row = unmatched.remove(r.version());
       if (row == null) {
         pending.add(new SchemaInfo.Migration(r.version(), r.description(), r.script()));
         transactional &= r.transactional();
       } else if (!"BASELINE".equals(row.type()) && !Objects.equals(row.checksum(), r.checksum())) {
         mismatch = true;
+        drift.add("migration " + r.version() + " was applied with checksum " + row.checksum() + " but its file has "
+            + r.checksum());
       }
     }
+    // Applied, but no file has it (deleted, or from a newer release's files): the history no longer matches.
+    unmatched.values().stream().filter(row -> !"BASELINE".equals(row.type()))
+        .sorted(java.util.Comparator.comparing(row -> MigrationVersion.fromVersion(row.version())))
+        .forEach(row -> drift.add("migration " + row.version() + " was applied but no file has it"));
     for (Resolved r : repeatable) {
       HistoryScan.Row row = lastRepeatable.get(r.description());
       if (row == null || !Objects.equals(row.checksum(), r.checksum())) {
@@ -109,27 +136,28 @@ public final class MigrationSet {
     }
     // Below a baseline, unapplied files are Flyway's business, not pending work.
     return new Standing(schema, current == null ? null : current.getVersion(), latest, pending, failed, mismatch,
-        transactional);
+        transactional, drift.isEmpty() ? null : String.join("; ", drift));
   }
 
   /**
    * A schema against the files: its version, what is pending, and whether Flyway would refuse it as it is
    * (a failed row in its history, an applied migration whose file changed); {@code transactional}: every pending
-   * migration can run in a transaction, so they can all run in one.
+   * migration can run in a transaction, so they can all run in one; {@code drift}: how the history no longer matches
+   * the files (an edited, a deleted or an unknown applied migration), or null.
    */
   public record Standing(String schema, String current, String latest, List<SchemaInfo.Migration> pending,
-      boolean failedRow, boolean checksumMismatch, boolean transactional) {
+      boolean failedRow, boolean checksumMismatch, boolean transactional, String drift) {
     public Standing {
       pending = List.copyOf(pending);
     }
 
     /** Nothing for Flyway to do. */
     public boolean upToDate() {
-      return pending.isEmpty() && !failedRow && !checksumMismatch;
+      return pending.isEmpty() && !failedRow && !checksumMismatch && drift == null;
     }
 
     public SchemaInfo info() {
-      return new SchemaInfo(schema, current, latest, upToDate() ? List.of() : pending);
+      return new SchemaInfo(schema, current, latest, upToDate() ? List.of() : pending, drift);
     }
   }
 }
