@@ -7,6 +7,7 @@ import dev.muster.orchestrator.coordinator.Coordinator;
 import dev.muster.orchestrator.coordinator.VertxClock;
 import dev.muster.orchestrator.db.Bootstrap;
 import dev.muster.orchestrator.db.KeepAlive;
+import dev.muster.orchestrator.db.LogRecovery;
 import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.EventStore;
 import dev.muster.orchestrator.http.HttpApi;
@@ -35,6 +36,8 @@ final class Replica extends VerticleBase {
   static final Duration STOP_BOUND = Duration.ofSeconds(30);
   /** The service name the migrate command arrives as. */
   static final String MIGRATE_SERVICE = "muster-migrate";
+  /** How often a replica checks that Muster's own schema is still there. */
+  static final long LOG_CHECK_MS = 5_000;
 
   final MusterConfig config;
   private final boolean http;
@@ -42,6 +45,8 @@ final class Replica extends VerticleBase {
   private Broadcaster broadcaster;
   private SchemaLock lock;
   private WorkerRunner runner;
+  private LogRecovery recovery;
+  private long recoveryTimer = -1;
   private Coordinator coordinator;
   private HttpServer server;
 
@@ -83,6 +88,7 @@ final class Replica extends VerticleBase {
     EventStore store = new EventStore(pool, config.replicaId());
     broadcaster = new Broadcaster(vertx, options, pool, store, config.replicaId());
     lock = new SchemaLock(vertx, options, config.replicaId());
+    recovery = new LogRecovery(pool, broadcaster::lastSeq);
     runner = new WorkerRunner(vertx, new FlywayRunner(config.database(), config.migrations(), config.createSchemas()),
         config.maxParallel());
     coordinator = new Coordinator(config, store, broadcaster, lock, schema -> runner, new VertxClock(vertx));
@@ -90,10 +96,14 @@ final class Replica extends VerticleBase {
     Future<?> started = (config.allowNoMigrations() ? Future.<Void>succeededFuture() : runner.checkLocations(probe))
         .compose(v -> Bootstrap.run(pool))
         .compose(v -> broadcaster.start())
-        .compose(v -> coordinator.start());
+        .compose(v -> coordinator.start())
+        .onSuccess(v -> {
+          // PostgreSQL tells nobody of a dropped schema: look for Muster's own now and then, and bring it back.
+          recoveryTimer = vertx.setPeriodic(LOG_CHECK_MS, id -> recovery.check().onFailure(e -> { }));
+        });
     if (!http) return started;
     return started.compose(v -> {
-      HttpApi api = HttpApi.create(vertx, config, coordinator, broadcaster, pool);
+      HttpApi api = HttpApi.create(vertx, config, coordinator, broadcaster, pool, recovery);
       return api.configure(vertx.createHttpServer(api.serverOptions()))
           .listen(config.httpPort())
           .onSuccess(s -> server = s);
@@ -103,6 +113,7 @@ final class Replica extends VerticleBase {
   @Override
   public Future<?> stop() {
     // Services connected here move to another replica at once; a run under way may finish first.
+    if (recoveryTimer >= 0) vertx.cancelTimer(recoveryTimer);
     Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
     return closed
         .eventually(() -> coordinator == null ? Future.succeededFuture() : coordinator.stop(STOP_BOUND))

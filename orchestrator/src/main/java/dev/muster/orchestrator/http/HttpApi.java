@@ -1,5 +1,6 @@
 package dev.muster.orchestrator.http;
 
+import dev.muster.orchestrator.db.LogRecovery;
 import dev.muster.orchestrator.broadcast.Broadcaster;
 import dev.muster.orchestrator.config.MusterConfig;
 import dev.muster.orchestrator.coordinator.Coordinator;
@@ -42,7 +43,8 @@ public final class HttpApi implements Handler<HttpServerRequest> {
   private final StreamLimits limits;
   private final Router router;
 
-  private HttpApi(Vertx vertx, MusterConfig config, Coordinator coordinator, Broadcaster broadcaster, Pool pool) {
+  private HttpApi(Vertx vertx, MusterConfig config, Coordinator coordinator, Broadcaster broadcaster, Pool pool,
+      LogRecovery recovery) {
     this.config = config;
     Access access = new Access(config.token(), config.readToken());
     this.metrics = new Metrics(broadcaster, coordinator, this::openStreams);
@@ -50,7 +52,7 @@ public final class HttpApi implements Handler<HttpServerRequest> {
     Streams streams = new Streams(vertx, limits, config.heartbeat(), config.streamIdleTimeout(), metrics);
     Arrivals arrivals = new Arrivals(config, coordinator, access, streams, new ArrivalModes(coordinator, broadcaster, streams));
     this.router = Routes.build(vertx, access, config.maxBodyBytes(), arrivals,
-        new Reads(config.schemas(), coordinator, broadcaster, streams), new Health(pool, broadcaster), metrics,
+        new Reads(config.schemas(), coordinator, broadcaster, streams), new Health(pool, broadcaster, recovery), metrics,
         new Failures(config.maxBodyBytes()));
   }
 
@@ -61,7 +63,13 @@ public final class HttpApi implements Handler<HttpServerRequest> {
   /** The HTTP surface of one replica; call it on the replica's context, after the coordinator has started. */
   public static HttpApi create(Vertx vertx, MusterConfig config, Coordinator coordinator, Broadcaster broadcaster,
       Pool pool) {
-    return new HttpApi(vertx, config, coordinator, broadcaster, pool);
+    return create(vertx, config, coordinator, broadcaster, pool, new LogRecovery(pool, broadcaster::lastSeq));
+  }
+
+  /** The same, with the replica's {@link LogRecovery}, which {@code /ready} asks. */
+  public static HttpApi create(Vertx vertx, MusterConfig config, Coordinator coordinator, Broadcaster broadcaster,
+      Pool pool, LogRecovery recovery) {
+    return new HttpApi(vertx, config, coordinator, broadcaster, pool, recovery);
   }
 
   /** Server options that enforce the configured header size, for HTTP/1.1 and HTTP/2 alike. */
