@@ -14,6 +14,8 @@ export const INSTANCE_STATES = ['waiting', 'failed', 'gave_up', 'released'];
 export const SERVICE_EVENT_TYPES = ['service.starting', 'service.released', 'service.gave_up'];
 export const SCHEMA_EVENT_TYPES = [
   'schema.lock_acquired', 'migration.started', 'migration.applied', 'schema.ready', 'schema.failed',
+  // Lock safety: a run waiting on a lock, its next attempt, and what someone did about it.
+  'migration.blocked', 'migration.retrying', 'migration.intervened',
   // Issue 9 (truth).
   'schema.repaired', 'schema.interrupted',
 ];
@@ -76,6 +78,8 @@ export class Model {
         runningMigration: null,
         lastRun: null,
         error: null,
+        blocked: null,
+        lockSince: null,
         reportedWaiting: 0,
         run: null,
         instanceKeys: new Set(),
@@ -107,6 +111,8 @@ export class Model {
       s.pending = Array.isArray(st.pending) ? st.pending.map((m) => ({ version: m.version, description: m.description })) : [];
       s.lockHolder = st.lockHolder ?? null;
       s.runningMigration = st.runningMigration ?? null;
+      s.blocked = st.blocked ? { ...st.blocked, seenAt: st.blocked.since ?? null } : null;
+      s.lockSince = st.lockSince ?? null;
       // A replica that restarted has no last run or error to tell; the page's own, from the log, stay.
       s.lastRun = st.lastRun ?? s.lastRun;
       s.error = st.error ?? (s.state === 'failed' ? s.error : null);
@@ -174,6 +180,8 @@ export class Model {
         }
         s.state = 'migrating';
         s.lockHolder = e.orchestrator ?? null;
+        s.lockSince = e.at ?? null;
+        s.blocked = null;
         s.error = null;
         if (e.targetVersion && compareVersions(e.targetVersion, s.latestVersion) > 0) s.latestVersion = e.targetVersion;
         break;
@@ -193,6 +201,30 @@ export class Model {
         }
         this.reachVersion(s, e.version);
         if (s.runningMigration === e.version) s.runningMigration = null;
+        if (s.blocked && s.blocked.version === e.version) s.blocked = null;
+        break;
+      }
+      case 'migration.blocked':
+        s.blocked = {
+          version: e.version ?? null,
+          attempt: Number(e.attempt) || 1,
+          runPid: e.runPid ?? null,
+          blockers: Array.isArray(e.blockers) ? e.blockers : [],
+          seenAt: e.at,
+          nextDelayMs: null,
+        };
+        break;
+      case 'migration.retrying': {
+        const prev = s.blocked && s.blocked.version === e.version ? s.blocked : null;
+        const blockers = Array.isArray(e.blockers) && e.blockers.length ? e.blockers : prev?.blockers ?? [];
+        s.blocked = {
+          version: e.version ?? null,
+          attempt: Number(e.attempt) || 1,
+          runPid: prev?.runPid ?? null,
+          blockers,
+          seenAt: Array.isArray(e.blockers) && e.blockers.length ? e.at : prev?.seenAt ?? e.at,
+          nextDelayMs: e.delayMs ?? null,
+        };
         break;
       }
       case 'schema.ready':
@@ -246,6 +278,8 @@ export class Model {
 
   endRun(s, e, outcome) {
     s.lockHolder = null;
+    s.lockSince = null;
+    s.blocked = null;
     s.runningMigration = null;
     s.lastRun = { at: e.at, durationMs: e.durationMs ?? null, orchestrator: e.orchestrator ?? null, outcome };
     if (s.run && !s.run.outcome) {
@@ -504,7 +538,43 @@ export function describe(e) {
         level: 'error',
         text: `${migrationLabel(e.version, e.description)} failed: ${e.error?.sqlState ?? '?'} ${e.error?.message ?? ''}`.trim(),
       };
+    case 'migration.blocked': {
+      const line = blockedText({ version: e.version, attempt: e.attempt, blockers: e.blockers, seenAt: e.at }, Date.parse(e.at));
+      return { level: 'warn', text: line ?? `${migrationLabel(e.version, e.description)} waits on a lock` };
+    }
+    case 'migration.retrying':
+      return {
+        level: 'warn',
+        text: `${migrationLabel(e.version, e.description)} timed out waiting for its lock; attempt ${e.attempt ?? '?'}`
+          + ` in ${formatDuration(e.delayMs)}`,
+      };
+    case 'migration.intervened':
+      return {
+        level: 'warn',
+        text: e.action === 'abort' ? `run aborted by ${e.by ?? '?'}`
+          : `${e.by ?? '?'} asked to ${e.action ?? '?'} pid ${e.pid ?? '?'}${e.done ? '' : ' (not signalled)'}`,
+      };
     default:
       return { level: 'info', text: e.type };
   }
+}
+
+/**
+ * What a blocked run waits for, in one line: "V2 waits for pid 18142 — app-3, idle in transaction for 41 s".
+ * The blocker's age is its age when seen plus the time since, so the line ages while nothing new arrives.
+ */
+export function blockedText(blocked, nowMs = Date.now()) {
+  if (!blocked || !Array.isArray(blocked.blockers) || blocked.blockers.length === 0) return null;
+  const b = blocked.blockers[0];
+  const seen = Date.parse(blocked.seenAt ?? '');
+  const since = Number.isFinite(seen) ? Math.max(0, nowMs - seen) : 0;
+  const who = b.application ? b.application : (b.user ? `user ${b.user}` : 'no application name');
+  let text = `V${blocked.version} waits for pid ${b.pid} — ${who}`;
+  if (b.state) {
+    text += `, ${b.state}`;
+    if (typeof b.stateAgeMs === 'number') text += ` for ${Math.round((b.stateAgeMs + since) / 1000)} s`;
+  }
+  if (blocked.blockers.length > 1) text += ` (+${blocked.blockers.length - 1} more)`;
+  if (blocked.attempt > 1) text += ` · attempt ${blocked.attempt}`;
+  return text;
 }

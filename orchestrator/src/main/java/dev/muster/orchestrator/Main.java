@@ -1,6 +1,7 @@
 package dev.muster.orchestrator;
 
 import dev.muster.orchestrator.cli.ExitCodes;
+import dev.muster.orchestrator.cli.InterveneCommand;
 import dev.muster.orchestrator.cli.MigrateCommand;
 import dev.muster.orchestrator.cli.PlanCommand;
 import dev.muster.orchestrator.cli.RepairCommand;
@@ -14,7 +15,8 @@ import picocli.CommandLine.Command;
 /** {@code java -jar muster-orchestrator.jar <command>}: the contract's commands and exit codes. */
 @Command(name = "muster-orchestrator", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Runs each schema's migrations once for a whole fleet and tells every waiting service.",
-    subcommands = {ServeCommand.class, MigrateCommand.class, StatusCommand.class, PlanCommand.class, RepairCommand.class,
+    subcommands = {ServeCommand.class, MigrateCommand.class, StatusCommand.class, PlanCommand.class,
+        RepairCommand.class, InterveneCommand.class,
         dev.muster.orchestrator.demo.DemoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 

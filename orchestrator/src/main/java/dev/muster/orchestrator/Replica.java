@@ -13,6 +13,7 @@ import dev.muster.orchestrator.events.EventStore;
 import dev.muster.orchestrator.http.HttpApi;
 import dev.muster.orchestrator.lock.SchemaLock;
 import dev.muster.orchestrator.runner.FlywayRunner;
+import dev.muster.orchestrator.runner.LockSafety;
 import dev.muster.orchestrator.runner.WorkerRunner;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -89,11 +90,14 @@ final class Replica extends VerticleBase {
     broadcaster = new Broadcaster(vertx, options, pool, store, config.replicaId());
     lock = new SchemaLock(vertx, options, config.replicaId());
     recovery = new LogRecovery(pool, broadcaster::lastSeq);
-    runner = new WorkerRunner(vertx, new FlywayRunner(config.database(), config.migrations(), config.createSchemas()),
-        config.maxParallel());
+    runner = new WorkerRunner(vertx, new FlywayRunner(config.database(), config.migrations(), config.createSchemas(),
+        LockSafety.from(config)), config.maxParallel());
     coordinator = new Coordinator(config, store, broadcaster, lock, schema -> runner, new VertxClock(vertx));
     String probe = config.schemas().literals().isEmpty() ? "public" : config.schemas().literals().get(0);
-    Future<?> started = (config.allowNoMigrations() ? Future.<Void>succeededFuture() : runner.checkLocations(probe))
+    // Only where Muster runs Flyway itself: a delegated schema's migrations live with its services.
+    boolean flywayOnly = "flyway".equals(String.valueOf(config.get(MusterConfig.RUNNER)));
+    Future<?> started = (config.allowNoMigrations() || !flywayOnly ? Future.<Void>succeededFuture()
+        : runner.checkLocations(probe))
         .compose(v -> Bootstrap.run(pool))
         .compose(v -> broadcaster.start())
         .compose(v -> coordinator.start())

@@ -55,6 +55,8 @@ public final class Coordinator {
   /** Each schema's first read of its files and history, so that the runner reads it once. */
   private final Map<String, Future<Void>> loads = new HashMap<>();
   private Runnable unsubscribe;
+  /** This replica's runs under way, by schema, so that an abort in the log reaches the one it names. */
+  private final Map<String, Run> runs = new HashMap<>();
 
   /** @param runners the runner of each schema */
   public Coordinator(MusterConfig config, EventLog events, EventFeed feed, Locks locks, Function<String, Runner> runners,
@@ -172,6 +174,14 @@ public final class Coordinator {
     return runners.apply(schema).inspect(schema).map(Projection::of);
   }
 
+  /**
+   * Records an operator's (or a tool's) action on a blocked run. An abort takes effect when the event reaches the
+   * replica that runs the schema, this one or another.
+   */
+  public Future<Event> record(Payload.MigrationIntervened intervention) {
+    return recorder.append(intervention);
+  }
+
   private boolean allowed(String schema) {
     return schema != null && config.schemas().rejection(schema) == null;
   }
@@ -209,7 +219,7 @@ public final class Coordinator {
 
   /** A run of {@code schema} this replica makes, holding its lease. */
   private Future<Run.End> run(String schema, Locks.Lease lease, int attempt) {
-    return new Run(schema, lease, runners.apply(schema), recorder, clock, attempt, RetryPolicy.DEFAULT, new Run.Listener() {
+    Run run = new Run(schema, lease, runners.apply(schema), recorder, clock, attempt, RetryPolicy.DEFAULT, new Run.Listener() {
       @Override
       public void inspected(SchemaInfo info) {
         projection.observe(info);
@@ -232,7 +242,9 @@ public final class Coordinator {
       public void interrupted() {
         projection.observeHolder(schema, null); // no run here now: not "migrating"
       }
-    }).start();
+    });
+    runs.put(schema, run);
+    return run.start().onComplete(ar -> runs.remove(schema, run));
   }
 
   /** Follows the log — this replica's events and every other's. */
@@ -242,6 +254,13 @@ public final class Coordinator {
     switch (e.type()) {
       case SCHEMA_LOCK_ACQUIRED, MIGRATION_STARTED, MIGRATION_APPLIED -> scheduler.heardFromHolder(e.schema());
       case SCHEMA_READY, SCHEMA_FAILED -> settle(e);
+      case MIGRATION_BLOCKED, MIGRATION_RETRYING -> scheduler.heardFromHolder(e.schema());
+      case MIGRATION_INTERVENED -> {
+        // Whichever replica was asked, the one running the schema aborts its run.
+        Payload.MigrationIntervened i = (Payload.MigrationIntervened) e.payload();
+        Run run = runs.get(e.schema());
+        if (i.action() == Payload.Action.ABORT && run != null) run.abort(i.by());
+      }
       case SCHEMA_INTERRUPTED -> {
         if (!config.replicaId().equals(e.orchestrator())) {
           scheduler.interruptedElsewhere(e.schema(), ((Payload.SchemaInterrupted) e.payload()).attempt());

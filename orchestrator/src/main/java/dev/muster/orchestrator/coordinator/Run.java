@@ -11,6 +11,8 @@ import io.vertx.core.Future;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +67,10 @@ final class Run {
   private final int attempt;
   private final RetryPolicy retries;
   private long startedNanos;
+  /** Who aborted the run; set once, from the coordinator's context, read on the runner's thread. */
+  private volatile String abortedBy;
+  private final CountDownLatch abort = new CountDownLatch(1);
+  private volatile Runnable cancel;
   private volatile String running;
   private Clock.Timer progressLog;
 
@@ -150,6 +156,18 @@ final class Run {
     });
   }
 
+  /**
+   * Stops the run at its next step: a pause between attempts ends at once, and a statement under way is
+   * cancelled; the outcome is a {@code schema.failed} that says who aborted it.
+   */
+  void abort(String by) {
+    if (abortedBy != null) return;
+    abortedBy = by;
+    abort.countDown();
+    Runnable c = cancel;
+    if (c != null) c.run();
+  }
+
   /** The runner's result as the outcome to record; a lost connection is no outcome. */
   private Future<Payload> outcome(AsyncResult<Runner.Result> ar) {
     long durationMs = (clock.nanoTime() - startedNanos) / 1_000_000;
@@ -190,6 +208,37 @@ final class Run {
         throws SQLException {
       // In the migration's own transaction: a crash before its commit leaves no 'applied' behind.
       recorder.appendInTransaction(migration, new Payload.MigrationApplied(schema, version, description, durationMs));
+    }
+
+    @Override
+    public void blocked(Payload.MigrationBlocked blocked) {
+      recorder.appendAndWait(blocked);
+    }
+
+    @Override
+    public void retrying(Payload.MigrationRetrying retrying) {
+      recorder.appendAndWait(retrying);
+    }
+
+    @Override
+    public void intervened(Payload.MigrationIntervened intervened) {
+      recorder.appendAndWait(intervened);
+    }
+
+    @Override
+    public boolean pause(Duration delay) throws InterruptedException {
+      return !abort.await(delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public String abortedBy() {
+      return abortedBy;
+    }
+
+    @Override
+    public void onAbort(Runnable cancel) {
+      Run.this.cancel = cancel;
+      if (abortedBy != null) cancel.run();
     }
   }
 

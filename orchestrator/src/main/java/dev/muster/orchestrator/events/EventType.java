@@ -16,6 +16,10 @@ public enum EventType {
   MIGRATION_APPLIED("migration.applied", Scope.SCHEMA),
   SCHEMA_READY("schema.ready", Scope.SCHEMA),
   SCHEMA_FAILED("schema.failed", Scope.SCHEMA),
+  // Lock safety (issue 14): a run waiting on a lock, its next attempt, and what someone did about it.
+  MIGRATION_BLOCKED("migration.blocked", Scope.SCHEMA),
+  MIGRATION_RETRYING("migration.retrying", Scope.SCHEMA),
+  MIGRATION_INTERVENED("migration.intervened", Scope.SCHEMA),
   // Issue 9 (truth): drift accepted by `muster repair`; a run whose session died, to be tried again.
   SCHEMA_REPAIRED("schema.repaired", Scope.SCHEMA),
   SCHEMA_INTERRUPTED("schema.interrupted", Scope.SCHEMA);

@@ -52,8 +52,9 @@ public final class HttpApi implements Handler<HttpServerRequest> {
     Streams streams = new Streams(vertx, limits, config.heartbeat(), config.streamIdleTimeout(), metrics);
     Arrivals arrivals = new Arrivals(config, coordinator, access, streams, new ArrivalModes(coordinator, broadcaster, streams));
     this.router = Routes.build(vertx, access, config.maxBodyBytes(), arrivals,
-        new Reads(config.schemas(), coordinator, broadcaster, streams), new Health(pool, broadcaster, recovery), metrics,
-        new Failures(config.maxBodyBytes()));
+        new Reads(config.schemas(), coordinator, broadcaster, streams, new RunBackends(vertx, config.database())),
+        new Health(pool, broadcaster, recovery), metrics, new Failures(config.maxBodyBytes()),
+        new Interventions(vertx, config.schemas(), coordinator, config.database()));
   }
 
   private int openStreams() {

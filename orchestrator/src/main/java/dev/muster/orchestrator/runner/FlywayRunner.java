@@ -9,9 +9,12 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import dev.muster.orchestrator.events.Payload;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationInfoService;
@@ -42,7 +45,7 @@ public final class FlywayRunner {
   private static final String CONNECTION_CHECK = "SELECT CASE WHEN current_setting('server_version_num')::int >= 140000"
       + " THEN set_config('client_connection_check_interval', '1000', false) END";
   /** The {@code application_name} prefix of a run's migration sessions: a take-over finds them by it. */
-  static final String RUN_APPLICATION = "muster-run:";
+  static final String RUN_APPLICATION = "muster-run:"; // runSessionName
   /** How often a take-over looks whether the previous run's sessions are gone, and tells it in the log. */
   private static final long PREVIOUS_RUN_LOOK_MS = 250;
   private static final long PREVIOUS_RUN_LOG_MS = 30_000;
@@ -54,11 +57,25 @@ public final class FlywayRunner {
   private final DatabaseUrl database;
   private final List<String> locations;
   private final boolean createSchemas;
+  private final Function<String, LockSafety> safety;
 
   public FlywayRunner(DatabaseUrl database, List<String> locations, boolean createSchemas) {
+    this(database, locations, createSchemas, schema -> LockSafety.OFF);
+  }
+
+  /** @param safety each schema's lock safety (docs/lock-safety.md) */
+  public FlywayRunner(DatabaseUrl database, List<String> locations, boolean createSchemas,
+      Function<String, LockSafety> safety) {
     this.database = database;
     this.locations = List.copyOf(locations);
     this.createSchemas = createSchemas;
+    this.safety = safety;
+  }
+
+  /** The {@code application_name} of a schema's migration sessions, so that any replica or tool can find them. */
+  public static String runSessionName(String schema) {
+    String name = "muster-run:" + schema;
+    return name.length() > 63 ? name.substring(0, 63) : name;
   }
 
   public SchemaInfo info(String schema) {
@@ -136,12 +153,21 @@ public final class FlywayRunner {
   }
 
   public Runner.Result migrate(String schema, Runner.Progress progress) throws MigrationFailure {
-    ProgressCallback callback = new ProgressCallback(progress);
-    MigrateResult result;
-    try {
-      result = flyway(schema, callback).migrate();
-    } catch (RuntimeException e) {
-      throw new MigrationFailure(e, callback.runningVersion, callback.runningDescription, currentOrNull(schema));
+    LockSafety safe = safety.apply(schema);
+    ProgressCallback callback;
+    try (BlockerWatch watch = new BlockerWatch(this::connect, schema, progress, safe.terminateIdleBlockers())) {
+      callback = new ProgressCallback(progress, safe, watch);
+      progress.onAbort(watch::cancelRun);
+      Flyway flyway = flyway(schema, callback, safe);
+      while (true) {
+        try {
+          flyway.migrate();
+          break;
+        } catch (RuntimeException e) {
+          watch.stop();
+          retryOrThrow(schema, safe, callback, watch, progress, e);
+        }
+      }
     }
     // A build that reported success but left an INVALID index must not pass for ready.
     List<String> invalid = invalidIndexes(schema);
@@ -150,8 +176,50 @@ public final class FlywayRunner {
           + " is INVALID after the run: a CREATE INDEX CONCURRENTLY did not complete; drop it and run again"),
           callback.runningVersion, callback.runningDescription, currentOrNull(schema));
     }
-    String version = result.targetSchemaVersion != null ? result.targetSchemaVersion : info(schema).current();
-    return new Runner.Result(version, result.migrationsExecuted);
+    return new Runner.Result(info(schema).current(), callback.executed);
+  }
+
+  /**
+   * After a failed attempt: returns when the migration is to be tried again — its lock wait timed out (55P03), it
+   * is transactional (rolled back whole), and the bounds allow another attempt after the pause; throws otherwise.
+   */
+  private void retryOrThrow(String schema, LockSafety safe, ProgressCallback callback, BlockerWatch watch,
+      Runner.Progress progress, RuntimeException e) throws MigrationFailure {
+    String version = callback.runningVersion;
+    String description = callback.runningDescription;
+    String abortedBy = progress.abortedBy();
+    if (abortedBy != null) throw aborted(schema, abortedBy, e, version, description);
+    // The schema's version is read only for a failure that ends the run: a retry needs none.
+    MigrationFailure failure = new MigrationFailure(e, version, description, null);
+    if (!LockRetryPolicy.isLockTimeout(failure.sqlState()) || !callback.runningTransactional) {
+      throw new MigrationFailure(e, version, description, currentOrNull(schema));
+    }
+    List<Payload.Blocker> blockers = watch.lastSeen();
+    int attempt = callback.attempt;
+    Duration elapsed = Duration.ofNanos(System.nanoTime() - callback.firstAttemptNanos);
+    Duration delay = safe.retries().next(attempt, elapsed);
+    if (delay == null) {
+      throw new MigrationFailure(failure.sqlState(), "V" + version + " (" + description + ") could not take its locks in "
+          + attempt + " attempt(s) over " + Math.max(1, elapsed.toSeconds()) + " s, each waiting at most "
+          + callback.lockTimeoutMs + " ms (lock_timeout): blocked by " + BlockerWatch.describe(blockers)
+          + ". Last error: " + failure.getMessage(), e, version, description, currentOrNull(schema));
+    }
+    progress.retrying(new Payload.MigrationRetrying(schema, version, description, attempt + 1, delay.toMillis(),
+        new Payload.RunError(failure.sqlState(), failure.getMessage()), blockers));
+    callback.retrying(version);
+    boolean goOn;
+    try {
+      goOn = progress.pause(delay);
+    } catch (InterruptedException interrupted) {
+      Thread.currentThread().interrupt();
+      throw new MigrationFailure(e, version, description, currentOrNull(schema));
+    }
+    if (!goOn) throw aborted(schema, progress.abortedBy(), e, version, description);
+  }
+
+  private MigrationFailure aborted(String schema, String by, Throwable cause, String version, String description) {
+    return new MigrationFailure("57014", "the run was aborted by " + by + (version == null ? "" : " during V" + version),
+        cause, version, description, currentOrNull(schema));
   }
 
   /**
@@ -271,6 +339,11 @@ public final class FlywayRunner {
   }
 
   private Flyway flyway(String schema, Callback callback) {
+    return flyway(schema, callback, null);
+  }
+
+  /** With {@code safe}: a run's Flyway, whose sessions are named and end when idle in a transaction too long. */
+  private Flyway flyway(String schema, Callback callback, LockSafety safe) {
     var configuration = Flyway.configure()
         // configuration(Map) replaces what was set before it, so it comes first.
         // A session lock on one connection instead of a transaction lock: non-transactional migrations
@@ -283,10 +356,12 @@ public final class FlywayRunner {
         .locations(locations.toArray(String[]::new))
         .connectRetries(0)
         // Every Flyway session outlives idle timeouts (its lock and history connections idle through a long
-        // migration); a run's sessions carry its name, for a take-over to wait on (awaitPreviousRun).
-        .initSql(CONNECTION_CHECK + "; " + KeepAlive.SQL
-            + (callback == null ? "" : "; SELECT set_config('application_name', '" + RUN_APPLICATION
-                + schema.replace("'", "''") + "', false)"));
+        // migration). A run's sessions carry its name, for a take-over to wait on (awaitPreviousRun), and end when
+        // idle inside a transaction too long: a run never is, so such a session is a frozen migrator.
+        .initSql(CONNECTION_CHECK + "; " + KeepAlive.SQL + (safe == null ? ""
+            : "; SELECT set_config('application_name', '" + runSessionName(schema).replace("'", "''")
+                + "', false), set_config('idle_in_transaction_session_timeout', '"
+                + LockSafety.millis(safe.idleInTransactionTimeout()) + "', false)"));
     if (callback != null) configuration.callbacks(callback);
     return configuration.load();
   }
@@ -295,20 +370,41 @@ public final class FlywayRunner {
     return version == null ? null : version.getVersion();
   }
 
-  /** Turns Flyway's per-migration callbacks into {@link Runner.Progress} calls with durations. */
-  private static final class ProgressCallback implements Callback {
+  /**
+   * Turns Flyway's per-migration callbacks into {@link Runner.Progress} calls with durations; gives each migration
+   * its lock and statement timeouts (inside its transaction: {@code set_config(…, true)} ends with it) and has the
+   * watch look for its blockers while it runs.
+   */
+  private final class ProgressCallback implements Callback {
     private final Runner.Progress progress;
+    private final LockSafety safe;
+    private final BlockerWatch watch;
     private volatile String runningVersion;
     private volatile String runningDescription;
+    private volatile boolean runningTransactional;
     private long startedNanos;
+    /** Migrations applied, over every attempt. */
+    private int executed;
+    /** The version being retried, its attempt, and when its first attempt began. */
+    private String retryVersion;
+    private int attempt = 1;
+    private long firstAttemptNanos;
+    private long lockTimeoutMs;
 
-    ProgressCallback(Runner.Progress progress) {
+    ProgressCallback(Runner.Progress progress, LockSafety safe, BlockerWatch watch) {
       this.progress = progress;
+      this.safe = safe;
+      this.watch = watch;
+    }
+
+    void retrying(String version) {
+      retryVersion = version;
     }
 
     @Override
     public boolean supports(Event event, Context context) {
-      return event == Event.BEFORE_EACH_MIGRATE || event == Event.AFTER_EACH_MIGRATE;
+      return event == Event.BEFORE_EACH_MIGRATE || event == Event.AFTER_EACH_MIGRATE
+          || event == Event.AFTER_EACH_MIGRATE_ERROR;
     }
 
     @Override
@@ -320,19 +416,68 @@ public final class FlywayRunner {
     public void handle(Event event, Context context) {
       MigrationInfo m = context.getMigrationInfo();
       String version = m.getVersion() == null ? null : m.getVersion().getVersion();
+      if (event == Event.AFTER_EACH_MIGRATE_ERROR) {
+        watch.stop();
+        return;
+      }
       if (event == Event.BEFORE_EACH_MIGRATE) {
+        if (retryVersion != null && retryVersion.equals(version)) {
+          attempt++;
+        } else {
+          attempt = 1;
+          firstAttemptNanos = System.nanoTime();
+        }
+        retryVersion = null;
         runningVersion = version;
         runningDescription = m.getDescription();
         startedNanos = System.nanoTime();
         progress.started(version, m.getDescription());
+        try {
+          begin(context.getConnection(), version, m);
+        } catch (SQLException e) {
+          throw new IllegalStateException("could not set up migration " + version + ": " + e.getMessage(), e);
+        }
       } else {
+        watch.stop();
         try {
           progress.applied(context.getConnection(), version, m.getDescription(),
               (System.nanoTime() - startedNanos) / 1_000_000);
         } catch (SQLException e) {
           throw new IllegalStateException("could not record migration " + version + ": " + e.getMessage(), e);
         }
+        executed++;
       }
+    }
+
+    /** The migration's timeouts, and its session watched for blockers. */
+    private void begin(Connection c, String version, MigrationInfo m) throws SQLException {
+      boolean transactional = !c.getAutoCommit();
+      runningTransactional = transactional;
+      ScriptSettings script = ScriptSettings.of(locations, m.getScript());
+      LockSafety own = safe.with(script);
+      // Cancelled halfway, a non-transactional statement (CREATE INDEX CONCURRENTLY) leaves an INVALID index:
+      // none of Muster's timeouts apply to it unless its script asks.
+      Duration lock = transactional ? own.lockTimeout() : script.lockTimeout() != null ? script.lockTimeout() : Duration.ZERO;
+      Duration statement = transactional ? own.statementTimeout()
+          : script.statementTimeout() != null ? script.statementTimeout() : Duration.ZERO;
+      boolean set = safe.enabled() || script.lockTimeout() != null || script.statementTimeout() != null;
+      lockTimeoutMs = lock.toMillis();
+      String sql = set ? "SELECT pg_backend_pid(), set_config('lock_timeout', ?, ?), set_config('statement_timeout', ?, ?)"
+          : "SELECT pg_backend_pid()";
+      int pid;
+      try (PreparedStatement st = c.prepareStatement(sql)) {
+        if (set) {
+          st.setString(1, LockSafety.millis(lock));
+          st.setBoolean(2, transactional);
+          st.setString(3, LockSafety.millis(statement));
+          st.setBoolean(4, transactional);
+        }
+        try (ResultSet rs = st.executeQuery()) {
+          rs.next();
+          pid = rs.getInt(1);
+        }
+      }
+      watch.watch(pid, version, m.getDescription(), attempt, lockTimeoutMs);
     }
 
     @Override

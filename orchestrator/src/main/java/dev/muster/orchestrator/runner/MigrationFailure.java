@@ -17,6 +17,16 @@ public final class MigrationFailure extends Exception {
     this.schemaVersion = schemaVersion;
   }
 
+  /** A failure in Muster's own words ({@code message}), with the SQLSTATE it stands for. */
+  public MigrationFailure(String sqlState, String message, Throwable cause, String version, String description,
+      String schemaVersion) {
+    super(message, cause);
+    this.sqlState = sqlState;
+    this.version = version;
+    this.description = description;
+    this.schemaVersion = schemaVersion;
+  }
+
   /** The schema's version after the failure: the last migration that committed, {@code null} for none. */
   public String schemaVersion() {
     return schemaVersion;

@@ -26,6 +26,12 @@ class EventCodecTest {
         new Payload.MigrationApplied("public", "2", "add orders", 15L),
         new Payload.SchemaReady("public", "3", 2, 40L),
         new Payload.SchemaFailed("public", "3", "broken", "2", new Payload.RunError("42P01", "no such table"), 41L),
+        // Lock safety.
+        new Payload.MigrationBlocked("public", "2", "add column", 1, 4712, 1000L, List.of(new Payload.Blocker(18142,
+            "app-3", "app", "10.0.0.5", "idle in transaction", 41_000L, 40_000L, "SELECT count(*) FROM t"))),
+        new Payload.MigrationRetrying("public", "2", "add column", 2, 180L,
+            new Payload.RunError("55P03", "canceling statement due to lock timeout"), List.of()),
+        new Payload.MigrationIntervened("public", Payload.Action.CANCEL, 18142, "alice", true),
         new Payload.SchemaRepaired("public", "checksum mismatch for 2", null, 1, 0, 0),
         new Payload.SchemaInterrupted("public", "2", 1, 3, new Payload.RunError("57P01",
             "terminating connection due to administrator command")));
@@ -101,8 +107,8 @@ class EventCodecTest {
   @Test
   void typesAndStatesHaveTheirContractNames() {
     assertEquals(List.of("service.starting", "service.released", "service.gave_up", "schema.lock_acquired",
-        "migration.started", "migration.applied", "schema.ready", "schema.failed", "schema.repaired",
-        "schema.interrupted"),
+        "migration.started", "migration.applied", "schema.ready", "schema.failed", "migration.blocked",
+        "migration.retrying", "migration.intervened", "schema.repaired", "schema.interrupted"),
         EnumSet.allOf(EventType.class).stream().map(EventType::wire).toList());
     assertEquals(List.of("unknown", "pending", "migrating", "ready", "failed", "drifted"),
         EnumSet.allOf(SchemaStatus.class).stream().map(SchemaStatus::wire).toList());
