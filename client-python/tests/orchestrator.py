@@ -19,7 +19,6 @@ SERVING = re.compile(r"serving on http://localhost:(\d+)/")
 _databases = [u for u in os.environ.get("MUSTER_TEST_DATABASE_URLS", "").split(",") if u.strip()]
 _lock = threading.Lock()
 
-DELEGATION_MISSING = "delegated runs are not in this orchestrator build"
 
 
 def take_database():

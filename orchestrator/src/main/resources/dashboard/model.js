@@ -18,6 +18,10 @@ export const SCHEMA_EVENT_TYPES = [
   'migration.blocked', 'migration.retrying', 'migration.intervened',
   // Issue 9 (truth).
   'schema.repaired', 'schema.interrupted',
+  // Delegated runs.
+  'migrator.elected', 'migrator.lost',
+  // Not in the log: a replay from before the retention horizon starts with it (the page re-reads the snapshot).
+  'log.pruned',
 ];
 export const EVENT_TYPES = [...SERVICE_EVENT_TYPES, ...SCHEMA_EVENT_TYPES];
 const SCHEMA_EVENTS = new Set(SCHEMA_EVENT_TYPES);

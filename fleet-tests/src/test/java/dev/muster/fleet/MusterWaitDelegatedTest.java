@@ -2,7 +2,6 @@ package dev.muster.fleet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.muster.testing.PostgresExtension;
 import dev.muster.testing.TestDatabase;
@@ -13,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -21,9 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code muster-wait --migrate-with} against a real orchestrator that delegates schema {@code legacy} to its
- * services: instances started at the same instant, exactly one runs the command, all start. Needs the
- * orchestrator's delegated-runs work: skipped (an assumption) while this build refuses {@code
- * MUSTER_RUNNER=delegate}; tagged so that it can be selected alone ({@code -Dgroups=delegated-runs}).
+ * services: instances started at the same instant, exactly one runs the command, all start. Tagged so that it
+ * can be selected alone ({@code -Dgroups=delegated-runs}).
  */
 @Tag("delegated-runs")
 @ExtendWith(PostgresExtension.class)
@@ -33,11 +30,6 @@ class MusterWaitDelegatedTest {
   @TempDir
   Path dir;
   private TestOrchestrator orchestrator;
-
-  @BeforeEach
-  void delegatedRunsAreSupported() {
-    assumeTrue(TestOrchestrator.delegatedRunsSupported(), "this orchestrator build does not support MUSTER_RUNNER=delegate yet");
-  }
 
   @AfterEach
   void stop() {

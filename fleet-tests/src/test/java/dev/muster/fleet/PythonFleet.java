@@ -44,6 +44,14 @@ final class PythonFleet {
   private PythonFleet() {}
 
   /** A copy of sample-python in {@code dir}, so a test may change a revision without touching the tree. */
+  /**
+   * A service's "started: ..." line. Celery's worker and beat print it after Celery has taken over their standard
+   * output, so there it comes behind Celery's log prefix ({@code [time: WARNING/MainProcess] started: worker}).
+   */
+  static boolean isStartedLine(String line) {
+    return line.startsWith("started: ") || line.contains("] started: ");
+  }
+
   static Path copyOfSample(Path dir) throws IOException {
     Path source = Paths.root().resolve("sample-python");
     Path target = dir.resolve("sample-python");

@@ -64,20 +64,6 @@ final class TestOrchestrator implements AutoCloseable {
     }
   }
 
-  /**
-   * Whether this build runs delegated schemas ({@code MUSTER_RUNNER=...=delegate}): the orchestrator of the
-   * clients' base refuses the setting, naming it. Tests of the delegated-runs server work assume it.
-   */
-  static boolean delegatedRunsSupported() {
-    try {
-      MusterConfig.fromEnvironment(Map.of("MUSTER_RUNNER", "flyway,legacy=delegate"));
-      return true;
-    } catch (IllegalArgumentException e) {
-      if (e.getMessage() != null && e.getMessage().contains("MUSTER_RUNNER")) return false;
-      throw e;
-    }
-  }
-
   /** Writes migration files: name, SQL, name, SQL... */
   static Path migrations(Path dir, String... namesAndSql) throws IOException {
     Path migrations = Files.createDirectories(dir.resolve("migrations"));

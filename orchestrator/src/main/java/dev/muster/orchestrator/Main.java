@@ -7,6 +7,7 @@ import dev.muster.orchestrator.cli.PlanCommand;
 import dev.muster.orchestrator.cli.RepairCommand;
 import dev.muster.orchestrator.cli.ServeCommand;
 import dev.muster.orchestrator.cli.StatusCommand;
+import dev.muster.orchestrator.db.MusterSchema;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -29,12 +30,19 @@ public final class Main implements Callable<Integer> {
     return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
   }
 
-  static int execute(PrintWriter out, PrintWriter err, String... args) {
+  /** As {@link #execute(String...)}, writing to {@code out} and {@code err} (tests, the bench). */
+  public static int execute(PrintWriter out, PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new Main()).setOut(out).setErr(err);
     cli.setExecutionExceptionHandler((e, command, parsed) -> {
       if (e instanceof IllegalArgumentException) {
         command.getErr().println("muster: " + e.getMessage());
         return ExitCodes.USAGE;
+      }
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof MusterSchema.NewerSchemaException newer) {
+          command.getErr().println("muster: " + newer.getMessage());
+          return ExitCodes.USAGE;
+        }
       }
       throw e;
     });

@@ -3,7 +3,6 @@ package dev.muster.orchestrator;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.muster.client.testdata.ArrivalFieldCase;
 import dev.muster.orchestrator.config.MusterConfig;
@@ -27,9 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * accepted, the refused ones get {@code 400 invalid_request} with the list's message and leave no trace in
  * the log. The SDK's and muster-wait's tests read the same list, so the three agree.
  *
- * <p>Rows marked {@code delegated-runs}, and the list's delegated column, need the orchestrator's
- * delegated-runs work ({@code MUSTER_RUNNER=delegate}); {@link #theDelegatedRowsGetTheirAnswer} is skipped
- * while this build refuses that setting.
+ * <p>Rows marked {@code delegated-runs}, and the list's delegated column, are checked on schema {@code legacy},
+ * which the orchestrator delegates ({@code MUSTER_RUNNER=flyway,legacy=delegate}).
  */
 @ExtendWith(PostgresExtension.class)
 class ArrivalFieldsTest {
@@ -43,7 +41,6 @@ class ArrivalFieldsTest {
 
   @Test
   void theDelegatedRowsGetTheirAnswer(TestDatabase db, @TempDir Path dir) {
-    assumeTrue(delegatedRunsSupported(), "this orchestrator build does not support MUSTER_RUNNER=delegate yet");
     postEach(db, dir, ArrivalFieldCase.all().stream().filter(c -> !c.checkedByTheServerNow()).toList(), false);
     postEach(db, dir, ArrivalFieldCase.all().stream().filter(c -> !c.field().equals("schema")).toList(), true);
   }
@@ -94,20 +91,7 @@ class ArrivalFieldsTest {
     env.put("MUSTER_SCHEMAS", "*");
     env.put("MUSTER_CREATE_SCHEMAS", "true");
     env.put("MUSTER_HTTP_PORT", "0");
-    if (delegatedRunsSupported()) {
-      env.put("MUSTER_RUNNER", "flyway," + DELEGATED_SCHEMA + "=delegate");
-    }
+    env.put("MUSTER_RUNNER", "flyway," + DELEGATED_SCHEMA + "=delegate");
     return MusterConfig.fromEnvironment(env);
-  }
-
-  /** Whether this build takes {@code MUSTER_RUNNER=delegate}; this one refuses it, naming the variable. */
-  static boolean delegatedRunsSupported() {
-    try {
-      MusterConfig.fromEnvironment(Map.of("MUSTER_RUNNER", "flyway," + DELEGATED_SCHEMA + "=delegate"));
-      return true;
-    } catch (IllegalArgumentException e) {
-      if (e.getMessage() != null && e.getMessage().contains("MUSTER_RUNNER")) return false;
-      throw e;
-    }
   }
 }

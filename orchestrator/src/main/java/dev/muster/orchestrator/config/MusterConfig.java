@@ -5,6 +5,7 @@ import static dev.muster.orchestrator.config.Setting.duration;
 import static dev.muster.orchestrator.config.Setting.integer;
 import static dev.muster.orchestrator.config.Setting.text;
 
+import dev.muster.orchestrator.events.Retention;
 import dev.muster.postgres.SslMode;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -78,9 +79,14 @@ public final class MusterConfig {
   public static final Setting<Integer> MAX_PARALLEL = Setting.of("MUSTER_MAX_PARALLEL", integer(1, 64), 4)
       .flag("--max-parallel", "N")
       .describe("schemas migrated at the same time");
-  public static final Setting<String> RUNNER = Setting.of("MUSTER_RUNNER", Setting.oneOf("flyway"), "flyway")
-      .flag("--runner", "RUNNER")
-      .describe("how schemas are migrated: flyway, or delegate (not in this build yet)");
+  public static final Setting<RunnerChoice> RUNNER = Setting.of("MUSTER_RUNNER", runnerChoice(), RunnerChoice.FLYWAY)
+      .flag("--runner", "RUNNERS")
+      .describe("how schemas are migrated: flyway, or delegate (an elected service instance runs its own tool); "
+          + "per schema as pattern=runner entries, the first match winning, beside one default: flyway,legacy_*=delegate");
+  public static final Setting<Duration> MIGRATOR_LEASE = Setting.of("MUSTER_MIGRATOR_LEASE",
+          duration(Duration.ofSeconds(1), Duration.ofHours(1)), Duration.ofSeconds(15))
+      .flag("--migrator-lease", "DURATION")
+      .describe("on a delegated schema, how long the elected migrator keeps its election without a heartbeat");
   public static final Setting<Boolean> CREATE_SCHEMAS = Setting.of("MUSTER_CREATE_SCHEMAS", bool(), false)
       .flag("--create-schemas", "BOOL")
       .describe("create a schema that matches MUSTER_SCHEMAS but does not exist yet, on its first arrival");
@@ -157,16 +163,21 @@ public final class MusterConfig {
       .describe("terminate (pg_terminate_backend) a session that blocks a migration while idle in transaction for "
           + "longer than this, recorded as migration.intervened; 0 turns it off")
       .defaultText("0 (off)");
+  public static final Setting<Retention> EVENTS_RETENTION = Setting.of("MUSTER_EVENTS_RETENTION", retention(), null)
+      .flag("--events-retention", "LIMITS").serveOnly()
+      .describe("how much of the event log to keep: an age (30d, 12h, 90m, 3600s), a count of events (1000000), or "
+          + "both, comma-separated; older events are pruned in small batches, except what each schema's state needs")
+      .defaultText("unset: keep every event");
   /** Where the embedded PostgreSQL keeps its data. */
   public static final Setting<Path> DATA_DIRECTORY = Setting.internal("dataDirectory", Path::of, Path.of(".muster"));
 
   /** Every setting, in the order of {@code docs/configuration.md}. */
   public static final List<Setting<?>> SETTINGS = List.of(DATABASE_URL, DATABASE_PASSWORD, DATABASE_SSLMODE,
       DATABASE_SSLROOTCERT, DATABASE_SSLCERT, DATABASE_SSLKEY, MIGRATIONS, ALLOW_NO_MIGRATIONS, SCHEMAS, HTTP_PORT, TOKEN, READ_TOKEN,
-      MAX_PARALLEL, RUNNER, CREATE_SCHEMAS, REPLICA, HEARTBEAT, TAKEOVER_CHECK, MAX_BODY_BYTES, MAX_HEADER_BYTES,
+      MAX_PARALLEL, RUNNER, MIGRATOR_LEASE, CREATE_SCHEMAS, REPLICA, HEARTBEAT, TAKEOVER_CHECK, MAX_BODY_BYTES, MAX_HEADER_BYTES,
       MAX_STREAMS, MAX_STREAMS_PER_CLIENT, STREAM_IDLE_TIMEOUT, LOCK_TIMEOUT, STATEMENT_TIMEOUT, LOCK_ATTEMPTS,
       LOCK_RETRY_FOR, LOCK_RETRY_DELAY, LOCK_RETRY_MAX_DELAY, IDLE_IN_TRANSACTION_TIMEOUT, TERMINATE_IDLE_BLOCKERS,
-      DATA_DIRECTORY);
+      EVENTS_RETENTION, DATA_DIRECTORY);
   /** The settings that together are {@link #database()}; the URL's own parameter name for each of the others. */
   private static final Map<Setting<String>, String> DATABASE_PARTS = databaseParts();
 
@@ -223,7 +234,8 @@ public final class MusterConfig {
     Map<Setting<?>, Object> values = new HashMap<>();
     for (Setting<?> s : SETTINGS) values.put(s, s.valueFrom(flags, env));
     DatabaseUrl database = database(values);
-    if (values.get(MIGRATIONS) == null) {
+    // A fleet whose every schema is delegated has no migration files for the orchestrator.
+    if (values.get(MIGRATIONS) == null && ((RunnerChoice) values.get(RUNNER)).anyFlyway()) {
       throw new IllegalArgumentException("MUSTER_MIGRATIONS is not set: name the Flyway locations of the migrations "
           + "to run, e.g. MUSTER_MIGRATIONS=filesystem:/migrations (or --migrations)");
     }
@@ -311,6 +323,16 @@ public final class MusterConfig {
   /** Whether a migrations location that does not exist or is empty is accepted. */
   public boolean allowNoMigrations() {
     return get(ALLOW_NO_MIGRATIONS);
+  }
+
+  /** Which runner migrates each schema. */
+  public RunnerChoice runners() {
+    return get(RUNNER);
+  }
+
+  /** How long an elected migrator keeps its election without a heartbeat. */
+  public Duration migratorLease() {
+    return get(MIGRATOR_LEASE);
   }
 
   public boolean createSchemas() {
@@ -410,6 +432,11 @@ public final class MusterConfig {
     return get(TERMINATE_IDLE_BLOCKERS);
   }
 
+  /** How much of the event log to keep; {@code null}: all of it. */
+  public Retention eventsRetention() {
+    return get(EVENTS_RETENTION);
+  }
+
   public Builder toBuilder() {
     return new Builder(this);
   }
@@ -438,6 +465,8 @@ public final class MusterConfig {
     public Builder maxParallel(int v) { return set(MAX_PARALLEL, v); }
     public Builder createSchemas(boolean v) { return set(CREATE_SCHEMAS, v); }
     public Builder allowNoMigrations(boolean v) { return set(ALLOW_NO_MIGRATIONS, v); }
+    public Builder runners(RunnerChoice v) { return set(RUNNER, v); }
+    public Builder migratorLease(Duration v) { return set(MIGRATOR_LEASE, v); }
     public Builder replicaId(String v) { return set(REPLICA, v); }
     public Builder heartbeat(Duration v) { return set(HEARTBEAT, v); }
     public Builder takeoverCheck(Duration v) { return set(TAKEOVER_CHECK, v); }
@@ -449,6 +478,7 @@ public final class MusterConfig {
     public Builder maxStreamsPerClient(int v) { return set(MAX_STREAMS_PER_CLIENT, v); }
     public Builder streamIdleTimeout(Duration v) { return set(STREAM_IDLE_TIMEOUT, v); }
     public Builder lockTimeout(Duration v) { return set(LOCK_TIMEOUT, PerSchema.of(v, duration(Duration.ZERO, Duration.ofHours(1)))); }
+    public Builder eventsRetention(Retention v) { return set(EVENTS_RETENTION, v); }
 
     public MusterConfig build() {
       return new MusterConfig(database, values);
@@ -491,6 +521,34 @@ public final class MusterConfig {
       @Override
       public String format(SchemaNames value) {
         return value.toString();
+      }
+    };
+  }
+
+  private static Setting.Type<RunnerChoice> runnerChoice() {
+    return new Setting.Type<>() {
+      @Override
+      public RunnerChoice read(String text) {
+        return RunnerChoice.parse(text);
+      }
+
+      @Override
+      public String format(RunnerChoice value) {
+        return value.toString();
+      }
+    };
+  }
+
+  private static Setting.Type<Retention> retention() {
+    return new Setting.Type<>() {
+      @Override
+      public Retention read(String text) {
+        return Retention.parse(text);
+      }
+
+      @Override
+      public String format(Retention value) {
+        return value.format();
       }
     };
   }

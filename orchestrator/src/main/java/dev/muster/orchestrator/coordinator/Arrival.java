@@ -17,7 +17,12 @@ import java.time.Duration;
  * @param streamFrom      its stream carries the schema's events after this number
  */
 public record Arrival(String service, String instance, String schema, String requiredVersion, Duration timeout,
-    long seq, long streamFrom) {
+    long seq, long streamFrom, boolean canMigrate, String deploy, boolean delegated) {
+
+  public Arrival(String service, String instance, String schema, String requiredVersion, Duration timeout, long seq,
+      long streamFrom) {
+    this(service, instance, schema, requiredVersion, timeout, seq, streamFrom, false, null, false);
+  }
 
   /**
    * What a service says when it arrives.
@@ -28,12 +33,17 @@ public record Arrival(String service, String instance, String schema, String req
    *                        {@code service.starting}
    */
   public record Request(String service, String instance, String schema, String requiredVersion, Duration timeout,
-      Long resumeAfter) {}
+      Long resumeAfter, boolean canMigrate, String deploy) {
+    public Request(String service, String instance, String schema, String requiredVersion, Duration timeout,
+        Long resumeAfter) {
+      this(service, instance, schema, requiredVersion, timeout, resumeAfter, false, null);
+    }
+  }
 
   /** An arrival on record as event {@code seq}; its stream carries what follows {@code position}. */
   static Arrival announced(Request request, String required, long seq, long position) {
     return new Arrival(request.service(), request.instance(), request.schema(), required, request.timeout(), seq,
-        position);
+        position, request.canMigrate(), request.deploy(), false);
   }
 
   /**
@@ -43,7 +53,21 @@ public record Arrival(String service, String instance, String schema, String req
    */
   static Arrival resumed(Request request, String required, long position) {
     return new Arrival(request.service(), request.instance(), request.schema(), required, request.timeout(), position,
-        request.resumeAfter());
+        request.resumeAfter(), request.canMigrate(), request.deploy(), false);
+  }
+
+  /** The same arrival on a delegated schema, where a failed run fails every waiter whose version it did not reach. */
+  Arrival onDelegatedSchema() {
+    return new Arrival(service, instance, schema, requiredVersion, timeout, seq, streamFrom, canMigrate, deploy, true);
+  }
+
+  /**
+   * Whether a run that failed with the schema at {@code version} leaves this arrival able to start: the schema is
+   * new enough for it. On a delegated schema an arrival that named no version cannot tell, so the failure is its.
+   */
+  public boolean survives(String version) {
+    if (delegated && requiredVersion == null) return false;
+    return satisfiedBy(version);
   }
 
   /** The event after which this arrival's stream ends: the schema is ready for it, or failed, or it gave up. */
@@ -52,7 +76,7 @@ public record Arrival(String service, String instance, String schema, String req
     return switch (event.type()) {
       case SCHEMA_READY -> satisfiedBy(((Payload.SchemaReady) event.payload()).version());
       // A run that failed past the version this arrival needs does not fail it: it is released.
-      case SCHEMA_FAILED -> !satisfiedBy(((Payload.SchemaFailed) event.payload()).schemaVersion());
+      case SCHEMA_FAILED -> !survives(((Payload.SchemaFailed) event.payload()).schemaVersion());
       case SERVICE_RELEASED, SERVICE_GAVE_UP -> isOwn(event);
       default -> false;
     };

@@ -20,6 +20,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +55,7 @@ public final class Coordinator {
   private final EventLog events;
   /** Each schema's first read of its files and history, so that the runner reads it once. */
   private final Map<String, Future<Void>> loads = new HashMap<>();
+  private final Delegation delegation;
   private Runnable unsubscribe;
   /** This replica's runs under way, by schema, so that an abort in the log reaches the one it names. */
   private final Map<String, Run> runs = new HashMap<>();
@@ -64,15 +66,28 @@ public final class Coordinator {
     this.config = config;
     this.events = events;
     this.feed = feed;
-    this.recorder = new Recorder(events);
+    this.recorder = new Recorder(events, clock, feed::offer);
     this.runners = runners;
     this.clock = clock;
-    this.waiters = new Waiters(clock, recorder);
-    this.scheduler = new RunScheduler(config.maxParallel(), config.takeoverCheck(), locks, this::run, clock, waiters::any);
+    this.waiters = new Waiters(clock, recorder, config.replicaId());
+    this.delegation = new Delegation(config, waiters);
+    this.scheduler = new RunScheduler(config.maxParallel(), config.takeoverCheck(), locks, this::run, clock,
+        this::wanted);
+  }
+
+  /** Whether a run of {@code schema} is worth trying: local arrivals wait for it (for a delegated one, who can run it). */
+  private boolean wanted(String schema) {
+    return delegated(schema) ? delegation.wanted(schema) : waiters.any(schema);
+  }
+
+  /** Whether {@code schema}'s services migrate it themselves ({@code MUSTER_RUNNER}'s {@code delegate}). */
+  public boolean delegated(String schema) {
+    return config.runners().delegated(schema);
   }
 
   /** Starts following the log. Known schemas (named in the configuration, or in the log) load in the background. */
   public Future<Void> start() {
+    delegation.started(feed.lastSeq());
     unsubscribe = feed.subscribe(this::onEvent);
     // What the log says of each schema's last run comes first, so a replica that starts after a failure
     // reports it; then each schema is read, in the background, one at a time, so that hundreds of tenants don't
@@ -82,6 +97,7 @@ public final class Coordinator {
       for (Event outcome : outcomes) {
         if (!allowed(outcome.schema())) continue;
         projection.apply(outcome);
+        delegation.outcome(outcome);
         names.add(outcome.schema());
       }
       Future<Void> chain = Future.succeededFuture();
@@ -100,17 +116,20 @@ public final class Coordinator {
    * would only be rolled back and run again by another replica.
    */
   public Future<Void> stop(Duration bound) {
+    delegation.stop();
     waiters.clear();
     Promise<Void> stopped = Promise.promise();
     Clock.Timer timer = clock.schedule(bound, () -> {
       if (stopped.tryComplete()) log.warn("Stopping with {} run(s) still under way; PostgreSQL will roll them back",
           scheduler.active());
     });
-    scheduler.stop().onComplete(ar -> {
+    // The records of waiters already told (released, gave up) are written before the pool goes.
+    scheduler.stop().eventually(recorder::idle).onComplete(ar -> {
       timer.cancel();
       stopped.tryComplete();
     });
     return stopped.future().onComplete(ar -> {
+      recorder.stop();
       if (unsubscribe != null) unsubscribe.run();
     });
   }
@@ -121,8 +140,10 @@ public final class Coordinator {
    * its schema's migrations do not reach.
    */
   public Future<Arrival> arrive(Arrival.Request request) {
+    if (delegated(request.schema())) return arriveDelegated(request);
     String schema = request.schema();
     String wanted = request.requiredVersion();
+    boolean[] releasedWithArrival = {false};
     return load(schema)
         .compose(v -> wanted != null && !reaches(schema, wanted) ? reload(schema) : Future.succeededFuture())
         .compose(v -> {
@@ -135,11 +156,21 @@ public final class Coordinator {
           String required = wanted != null ? wanted : latest;
           long position = feed.lastSeq();
           if (request.resumeAfter() != null) return Future.succeededFuture(Arrival.resumed(request, required, position));
-          return recorder.append(new Payload.ServiceStarting(schema, request.service(), request.instance(), required))
-              .map(e -> Arrival.announced(request, required, e.seq(), position));
+          // Already new enough: released in the same statement as its arrival, so its stream ends on that append.
+          String version = version(schema);
+          List<Payload> released = Versions.reaches(version, required)
+              ? List.of(new Payload.ServiceReleased(schema, request.service(), request.instance(), version, 0L))
+              : List.of();
+          return recorder.append(new Payload.ServiceStarting(schema, request.service(), request.instance(), required),
+                  released)
+              .map(e -> {
+                releasedWithArrival[0] = !released.isEmpty();
+                return Arrival.announced(request, required, e.seq(), position);
+              });
         })
         .onSuccess(arrival -> {
           String version = version(schema);
+          if (releasedWithArrival[0]) return;
           if (arrival.satisfiedBy(version)) {
             waiters.releaseAtOnce(arrival, version);
           } else {
@@ -149,9 +180,77 @@ public final class Coordinator {
         });
   }
 
+  /**
+   * On a delegated schema: no files to read, versions are opaque, and the arrival is ready at once when the last run
+   * reached its version, or settled in its deploy, or (saying neither) settled since this replica started.
+   */
+  private Future<Arrival> arriveDelegated(Arrival.Request request) {
+    String schema = request.schema();
+    String required = request.requiredVersion();
+    long position = feed.lastSeq();
+    Future<Arrival> arrival = request.resumeAfter() != null
+        ? Future.succeededFuture(Arrival.resumed(request, required, position).onDelegatedSchema())
+        : recorder.append(new Payload.ServiceStarting(schema, request.service(), request.instance(), required))
+            .map(e -> Arrival.announced(request, required, e.seq(), position).onDelegatedSchema());
+    return arrival.onSuccess(a -> {
+      String version = version(schema);
+      if (delegation.readyAtOnce(a, version)) {
+        waiters.releaseAtOnce(a, version);
+      } else {
+        waiters.await(a);
+        scheduler.request(schema);
+      }
+    });
+  }
+
+  /**
+   * Where to push what concerns a waiting arrival before the log has it — its {@code service.gave_up}, on this
+   * replica's clock, whatever the database does. Call it after {@link #arrive}; nothing happens for an arrival no
+   * longer waiting.
+   */
+  public void attach(Arrival arrival, Consumer<Event> pushed) {
+    waiters.attach(arrival, pushed);
+  }
+
   /** The service went away (its stream closed) before it was settled: forget it, quietly. */
   public void detach(Arrival arrival) {
     waiters.detach(arrival);
+    delegation.detached(arrival);
+  }
+
+  /**
+   * The arrival's {@code ?wait=true} is answered with its election as migrator of {@code run}: it leaves the waiters,
+   * and from now on its heartbeats alone hold the lease. False when it is not that run's migrator (any longer).
+   */
+  public boolean handOff(Arrival arrival, long run) {
+    if (!delegation.handOff(arrival, run)) return false;
+    waiters.detach(arrival);
+    return true;
+  }
+
+  /** The migrator's heartbeat: its lease starts again. Fails with {@link RunRefused}. */
+  public void heartbeat(long run, String service, String instance) {
+    delegation.live(run).heartbeat(run, service, instance);
+  }
+
+  /**
+   * The migrator's report, {@code done} (with the version reached, or none) or {@code failed} (exit code, output's
+   * tail): completes with the outcome in the log. Fails with {@link RunRefused}, or when the log cannot be written.
+   */
+  public Future<Event> report(long run, String service, String instance, boolean done, String version, Integer exitCode,
+      String output) {
+    DelegatedRun live;
+    try {
+      live = delegation.live(run);
+    } catch (RunRefused e) {
+      return Future.failedFuture(e);
+    }
+    return live.report(run, service, instance, new DelegatedRun.Report(done, version, exitCode, output));
+  }
+
+  /** The lease clients are told: whole seconds. */
+  public long leaseSeconds() {
+    return DelegatedRun.leaseSeconds(config.migratorLease());
   }
 
   /** Every known schema's state, as {@code GET /api/v1/schemas} shows it. */
@@ -170,6 +269,10 @@ public final class Coordinator {
     if (projection.view(schema) != null || loads.containsKey(schema)) {
       return load(schema).map(v -> projection.view(schema));
     }
+    if (delegated(schema)) {
+      return Future.succeededFuture(new SchemaView(schema, SchemaStatus.UNKNOWN, null, null, List.of(), 0, null, null,
+          null, null));
+    }
     // A read keeps no state: made-up names that match a pattern must not grow this replica's memory.
     return runners.apply(schema).inspect(schema).map(Projection::of);
   }
@@ -187,6 +290,7 @@ public final class Coordinator {
   }
 
   private Future<Void> load(String schema) {
+    if (delegated(schema)) return Future.succeededFuture(); // no files: what it is at, the log tells
     Future<Void> loaded = loads.get(schema);
     if (loaded == null || loaded.failed()) {
       loaded = reload(schema);
@@ -219,6 +323,9 @@ public final class Coordinator {
 
   /** A run of {@code schema} this replica makes, holding its lease. */
   private Future<Run.End> run(String schema, Locks.Lease lease, int attempt) {
+    if (delegated(schema)) {
+      return delegation.run(schema, lease, recorder, clock, events, this::settle, this::version).map(v -> Run.End.DONE);
+    }
     Run run = new Run(schema, lease, runners.apply(schema), recorder, clock, attempt, RetryPolicy.DEFAULT, new Run.Listener() {
       @Override
       public void inspected(SchemaInfo info) {
@@ -253,6 +360,10 @@ public final class Coordinator {
     projection.apply(e);
     switch (e.type()) {
       case SCHEMA_LOCK_ACQUIRED, MIGRATION_STARTED, MIGRATION_APPLIED -> scheduler.heardFromHolder(e.schema());
+      case MIGRATOR_ELECTED, MIGRATOR_LOST -> {
+        delegation.heard(e);
+        scheduler.heardFromHolder(e.schema());
+      }
       case SCHEMA_READY, SCHEMA_FAILED -> settle(e);
       case MIGRATION_BLOCKED, MIGRATION_RETRYING -> scheduler.heardFromHolder(e.schema());
       case MIGRATION_INTERVENED -> {
@@ -273,6 +384,7 @@ public final class Coordinator {
   /** A run's outcome, from the log or from this replica's own run: settles the waiters that arrived before it. */
   private void settle(Event outcome) {
     Payload.Outcome o = (Payload.Outcome) outcome.payload();
+    delegation.outcome(outcome);
     scheduler.settled(outcome.schema());
     waiters.settle(outcome.schema(), outcome.seq(), o instanceof Payload.SchemaReady,
         Versions.newer(version(outcome.schema()), o.reached()));

@@ -122,7 +122,11 @@ final class Run {
                 if (progressLog != null) progressLog.cancel();
                 return outcome(ar);
               })
-              .compose(recorder::append)
+              .compose(outcome -> {
+                long returned = clock.nanoTime();
+                return recorder.append(outcome).onSuccess(e -> log.debug("Schema {}: runner returned → {} appended in {} µs",
+                    schema, e.typeName(), (clock.nanoTime() - returned) / 1_000));
+              })
               .onSuccess(listener::settled)
               .<Void>mapEmpty();
         })

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,12 +21,17 @@ public final class LogRecovery {
   private static final String NUMBER_ON = "UPDATE muster.event_counter SET seq = GREATEST(seq, $1)";
 
   private final Pool pool;
+  private final Supplier<Future<Void>> bootstrap;
   private final LongSupplier lastSeq;
   private Future<Void> recovering;
 
-  /** @param lastSeq the last event number this replica saw (its feed's position) */
-  public LogRecovery(Pool pool, LongSupplier lastSeq) {
+  /**
+   * @param bootstrap creates Muster's own objects ({@link Bootstrap#run})
+   * @param lastSeq   the last event number this replica saw (its feed's position)
+   */
+  public LogRecovery(Pool pool, Supplier<Future<Void>> bootstrap, LongSupplier lastSeq) {
     this.pool = pool;
+    this.bootstrap = bootstrap;
     this.lastSeq = lastSeq;
   }
 
@@ -46,7 +52,7 @@ public final class LogRecovery {
     long seq = Math.max(0, lastSeq.getAsLong());
     log.error("Muster's own schema is gone or incomplete (was it dropped?); creating it again, numbering events on"
         + " from #{}", seq);
-    recovering = Bootstrap.run(pool)
+    recovering = bootstrap.get()
         .compose(v -> pool.preparedQuery(NUMBER_ON).execute(Tuple.of(seq)).<Void>mapEmpty())
         .onSuccess(v -> log.info("Muster's own schema is back; events are numbered on from #{}", seq))
         .onFailure(e -> log.warn("Could not create Muster's own schema again: {}", e.getMessage()))

@@ -4,8 +4,11 @@ import static dev.muster.orchestrator.events.Fields.*;
 
 import dev.muster.orchestrator.events.Payload.FailureReport;
 import dev.muster.orchestrator.events.Payload.LockAcquired;
+import dev.muster.orchestrator.events.Payload.LogPruned;
 import dev.muster.orchestrator.events.Payload.MigrationApplied;
 import dev.muster.orchestrator.events.Payload.MigrationStarted;
+import dev.muster.orchestrator.events.Payload.MigratorElected;
+import dev.muster.orchestrator.events.Payload.MigratorLost;
 import dev.muster.orchestrator.events.Payload.RunError;
 import dev.muster.orchestrator.events.Payload.SchemaFailed;
 import dev.muster.orchestrator.events.Payload.SchemaReady;
@@ -61,13 +64,27 @@ public final class EventCodec {
   public static Event decode(String text) {
     JsonObject json = new JsonObject(text);
     Object seq = json.getValue(SEQ);
+    // A run's id is the number of its election, which the log gives only once the event is in it.
+    if (EventType.MIGRATOR_ELECTED.wire().equals(json.getValue(TYPE)) && json.getValue(RUN) == null && seq != null) {
+      json.put(RUN, seq);
+    }
     return new Event(seq instanceof Number n ? n.longValue() : null, instant(json.getString(AT)),
         json.getString(ORCHESTRATOR), payload(json), json.encode());
   }
 
   public static JsonObject encode(FailureReport report) {
-    return new JsonObject().put(SQL_STATE, report.sqlState()).put(MESSAGE, report.message())
+    JsonObject json = new JsonObject().put(SQL_STATE, report.sqlState()).put(MESSAGE, report.message())
         .put(VERSION, report.version()).put(DESCRIPTION, report.description());
+    if (report.exitCode() != null) json.put(EXIT_CODE, report.exitCode());
+    if (report.output() != null) json.put(OUTPUT, report.output());
+    return json;
+  }
+
+  private static JsonObject encode(RunError error) {
+    JsonObject json = new JsonObject().put(SQL_STATE, error.sqlState()).put(MESSAGE, error.message());
+    if (error.exitCode() != null) json.put(EXIT_CODE, error.exitCode());
+    if (error.output() != null) json.put(OUTPUT, error.output());
+    return json;
   }
 
   private static void write(Payload payload, JsonObject json) {
@@ -107,7 +124,7 @@ public final class EventCodec {
       case SCHEMA_FAILED -> {
         SchemaFailed p = (SchemaFailed) payload;
         json.put(VERSION, p.version()).put(DESCRIPTION, p.description()).put(SCHEMA_VERSION, p.schemaVersion())
-            .put(ERROR, new JsonObject().put(SQL_STATE, p.error().sqlState()).put(MESSAGE, p.error().message()))
+            .put(ERROR, encode(p.error()))
             .put(DURATION_MS, p.durationMs());
       }
       case MIGRATION_BLOCKED -> {
@@ -136,6 +153,19 @@ public final class EventCodec {
         SchemaInterrupted p = (SchemaInterrupted) payload;
         json.put(VERSION, p.version()).put(ATTEMPT, p.attempt()).put(ATTEMPTS, p.attempts())
             .put(ERROR, new JsonObject().put(SQL_STATE, p.error().sqlState()).put(MESSAGE, p.error().message()));
+      }
+      case MIGRATOR_ELECTED -> {
+        MigratorElected p = (MigratorElected) payload;
+        json.put(SERVICE, p.service()).put(INSTANCE, p.instance()).put(RUN, p.run()).put(LEASE_SECONDS, p.leaseSeconds())
+            .put(VERSION, p.version()).put(REQUIRED_VERSION, p.requiredVersion()).put(DEPLOY, p.deploy());
+      }
+      case MIGRATOR_LOST -> {
+        MigratorLost p = (MigratorLost) payload;
+        json.put(SERVICE, p.service()).put(INSTANCE, p.instance()).put(RUN, p.run()).put(REASON, p.reason());
+      }
+      case LOG_PRUNED -> {
+        LogPruned p = (LogPruned) payload;
+        json.put(AFTER, p.after()).put(HORIZON, p.horizon());
       }
     }
   }
@@ -190,7 +220,9 @@ public final class EventCodec {
       case SCHEMA_FAILED -> {
         JsonObject error = json.getValue(ERROR) instanceof JsonObject e ? e : new JsonObject();
         yield new SchemaFailed(schema, text(json, VERSION), text(json, DESCRIPTION), text(json, SCHEMA_VERSION),
-            new RunError(text(error, SQL_STATE), text(error, MESSAGE)), number(json, DURATION_MS));
+            new RunError(text(error, SQL_STATE), text(error, MESSAGE),
+                error.getValue(EXIT_CODE) instanceof Number n ? n.intValue() : null, text(error, OUTPUT)),
+            number(json, DURATION_MS));
       }
       case MIGRATION_BLOCKED -> new MigrationBlocked(schema, text(json, VERSION), text(json, DESCRIPTION),
           intOf(number(json, ATTEMPT)), json.getValue(RUN_PID) instanceof Number n ? n.intValue() : null,
@@ -211,6 +243,12 @@ public final class EventCodec {
         yield new SchemaInterrupted(schema, text(json, VERSION), intOf(number(json, ATTEMPT)),
             intOf(number(json, ATTEMPTS)), new RunError(text(error, SQL_STATE), text(error, MESSAGE)));
       }
+      case MIGRATOR_ELECTED -> new MigratorElected(schema, text(json, SERVICE), text(json, INSTANCE), number(json, RUN),
+          number(json, LEASE_SECONDS) == null ? 0 : number(json, LEASE_SECONDS), text(json, VERSION),
+          text(json, REQUIRED_VERSION), text(json, DEPLOY));
+      case MIGRATOR_LOST -> new MigratorLost(schema, text(json, SERVICE), text(json, INSTANCE), number(json, RUN),
+          text(json, REASON));
+      case LOG_PRUNED -> new LogPruned(schema, longOf(number(json, AFTER)), longOf(number(json, HORIZON)));
     };
   }
 
@@ -222,6 +260,10 @@ public final class EventCodec {
 
   private static Long number(JsonObject json, String field) {
     return json.getValue(field) instanceof Number n ? n.longValue() : null;
+  }
+
+  private static long longOf(Long n) {
+    return n == null ? 0 : n;
   }
 
   private static int intOf(Long n) {

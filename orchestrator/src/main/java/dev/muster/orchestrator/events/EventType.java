@@ -22,7 +22,12 @@ public enum EventType {
   MIGRATION_INTERVENED("migration.intervened", Scope.SCHEMA),
   // Issue 9 (truth): drift accepted by `muster repair`; a run whose session died, to be tried again.
   SCHEMA_REPAIRED("schema.repaired", Scope.SCHEMA),
-  SCHEMA_INTERRUPTED("schema.interrupted", Scope.SCHEMA);
+  SCHEMA_INTERRUPTED("schema.interrupted", Scope.SCHEMA),
+  // Delegated runs (MUSTER_RUNNER=delegate): carried on every waiting stream of the schema.
+  MIGRATOR_ELECTED("migrator.elected", Scope.SCHEMA),
+  MIGRATOR_LOST("migrator.lost", Scope.SCHEMA),
+  // A bounded log (MUSTER_EVENTS_RETENTION): sent, never logged, at the start of a replay from before the horizon.
+  LOG_PRUNED("log.pruned", Scope.SCHEMA);
 
   /** Who an event is about, which decides whose arrival streams carry it. */
   public enum Scope {

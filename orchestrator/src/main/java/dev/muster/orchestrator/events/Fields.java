@@ -58,9 +58,22 @@ public final class Fields {
   public static final String LOCK_SINCE = "lockSince";
   public static final String RUN_BACKEND = "runBackend";
   public static final String WAIT_EVENT = "waitEvent";
+  // log.pruned: the replay's start and the log's horizon.
+  public static final String AFTER = "after";
+  public static final String HORIZON = "horizon";
 
   // An arrival's body (beside service, instance, schema, requiredVersion).
   public static final String TIMEOUT_SECONDS = "timeoutSeconds";
+
+  // Delegated runs: the arrival's fields, the election, the migrator's calls and the failure it reports.
+  public static final String CAN_MIGRATE = "canMigrate";
+  public static final String DEPLOY = "deploy";
+  public static final String RUN = "run";
+  public static final String LEASE_SECONDS = "leaseSeconds";
+  public static final String REASON = "reason";
+  public static final String ROLE = "role";
+  public static final String EXIT_CODE = "exitCode";
+  public static final String OUTPUT = "output";
 
   // A schema's state (GET /api/v1/schemas, status, plan), listed under SCHEMAS.
   public static final String SCHEMAS = "schemas";

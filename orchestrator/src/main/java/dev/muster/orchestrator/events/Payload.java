@@ -134,7 +134,48 @@ public sealed interface Payload {
 
     /** The failure as status pages and answers show it. */
     public FailureReport report() {
-      return new FailureReport(error.sqlState(), error.message(), version, description);
+      return new FailureReport(error.sqlState(), error.message(), version, description, error.exitCode(),
+          error.output());
+    }
+  }
+
+  /**
+   * Not in the log: a stream's replay began after {@code after}, but events up to {@code horizon} may have been
+   * pruned ({@code MUSTER_EVENTS_RETENTION}). What follows is every event after {@code after} the log still has —
+   * each schema's latest outcome among them — then live ones. A client resumes from now and re-checks the state.
+   * {@code schema}: the stream's schema, or {@code null} on a stream of every schema.
+   */
+  record LogPruned(String schema, long after, long horizon) implements Payload {
+    @Override
+    public EventType type() {
+      return EventType.LOG_PRUNED;
+    }
+  }
+
+  /**
+   * A delegated run begins: the replica holding the schema's lock elected this arrival as its migrator.
+   *
+   * @param run          the run's id: the number of this very event ({@code null} until it is in the log)
+   * @param version      the schema's version before the run, as the last {@code schema.ready} recorded it
+   * @param deploy       the elected arrival's deploy ({@code null}: none said)
+   */
+  record MigratorElected(String schema, String service, String instance, Long run, long leaseSeconds, String version,
+      String requiredVersion, String deploy) implements Payload {
+    @Override
+    public EventType type() {
+      return EventType.MIGRATOR_ELECTED;
+    }
+  }
+
+  /** The migrator of run {@code run} lost its election; {@code reason}: lease_expired, stream_closed, orchestrator_lost. */
+  record MigratorLost(String schema, String service, String instance, Long run, String reason) implements Payload {
+    public static final String LEASE_EXPIRED = "lease_expired";
+    public static final String STREAM_CLOSED = "stream_closed";
+    public static final String ORCHESTRATOR_LOST = "orchestrator_lost";
+
+    @Override
+    public EventType type() {
+      return EventType.MIGRATOR_LOST;
     }
   }
 
@@ -233,11 +274,23 @@ public sealed interface Payload {
     }
   }
 
-  /** A run's error: the database's SQLSTATE ({@code null} when the failure did not come from it) and message. */
-  record RunError(String sqlState, String message) {}
+  /**
+   * A run's error: the database's SQLSTATE ({@code null} when the failure did not come from it) and message; for a
+   * delegated run, the migrator's exit code and the tail of its output ({@code null} otherwise).
+   */
+  record RunError(String sqlState, String message, Integer exitCode, String output) {
+    public RunError(String sqlState, String message) {
+      this(sqlState, message, null, null);
+    }
+  }
 
   /** A failed run as status pages and answers show it: its error, and the migration that failed. */
-  record FailureReport(String sqlState, String message, String version, String description) {}
+  record FailureReport(String sqlState, String message, String version, String description, Integer exitCode,
+      String output) {
+    public FailureReport(String sqlState, String message, String version, String description) {
+      this(sqlState, message, version, description, null, null);
+    }
+  }
 
   /**
    * {@code muster repair} accepted a drifted schema's history under its lock (Flyway's {@code repair}).

@@ -49,7 +49,7 @@ final class Arrivals {
   void arrive(RoutingContext ctx) {
     cancelBodyDeadline(ctx);
     HttpServerRequest http = ctx.request();
-    ArrivalRequest request = ArrivalRequest.parse(RequestChecks.jsonBody(ctx), config.schemas());
+    ArrivalRequest request = ArrivalRequest.parse(RequestChecks.jsonBody(ctx), config.schemas(), config.runners());
     boolean stream = RequestChecks.acceptsEventStream(ctx);
     String waitParam = Params.single(http, "wait");
     if (waitParam != null && !waitParam.equals("true") && !waitParam.equals("false")) {
@@ -63,7 +63,7 @@ final class Arrivals {
     Long resumeAfter = stream ? lastEventId : null;
     Held held = stream || wait ? streams.hold(ctx) : null;
     coordinator.arrive(new Arrival.Request(request.service(), request.instance(), request.schema(),
-            request.requiredVersion(), timeout, resumeAfter))
+            request.requiredVersion(), timeout, resumeAfter, request.canMigrate(), request.deploy()))
         .onFailure(ctx::fail)
         .onSuccess(arrival -> {
           if (ctx.response().closed() || (held != null && held.released())) {

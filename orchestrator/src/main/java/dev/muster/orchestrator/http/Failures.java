@@ -3,6 +3,7 @@ package dev.muster.orchestrator.http;
 import static dev.muster.orchestrator.http.RequestChecks.printable;
 
 import dev.muster.orchestrator.coordinator.ArrivalRefused;
+import dev.muster.orchestrator.coordinator.RunRefused;
 import dev.muster.orchestrator.db.LogRecovery;
 import dev.muster.orchestrator.events.Fields;
 import io.netty.handler.codec.DecoderException;
@@ -38,6 +39,14 @@ final class Failures {
       Responses.error(ctx, e);
     } else if (failure instanceof ArrivalRefused refused) {
       Responses.error(ctx, refusal(refused));
+    } else if (failure instanceof RunRefused refused) {
+      if (refused.reason() == RunRefused.Reason.ELSEWHERE) ctx.response().putHeader("Retry-After", "1");
+      Responses.error(ctx, switch (refused.reason()) {
+        case UNKNOWN_RUN -> new ApiException(404, "unknown_run", refused.getMessage());
+        case LEASE_LOST -> new ApiException(409, "lease_lost", refused.getMessage());
+        // A 5xx, so that the migrator's client goes on to the next orchestrator URL, the run's holder among them.
+        case ELSEWHERE -> new ApiException(503, "run_elsewhere", refused.getMessage());
+      });
     } else if (status == 413) {
       // The rest of an oversized body is not worth reading: answer, then close the connection.
       Responses.closeAfter(ctx, new ApiException(413, "payload_too_large", "the body must be at most " + maxBodyBytes

@@ -1,5 +1,6 @@
 package dev.muster.orchestrator.http;
 
+import dev.muster.orchestrator.db.Bootstrap;
 import dev.muster.orchestrator.db.LogRecovery;
 import dev.muster.orchestrator.broadcast.Broadcaster;
 import dev.muster.orchestrator.config.MusterConfig;
@@ -50,8 +51,9 @@ public final class HttpApi implements Handler<HttpServerRequest> {
     this.metrics = new Metrics(broadcaster, coordinator, this::openStreams);
     this.limits = new StreamLimits(config.maxStreams(), config.maxStreamsPerClient(), metrics);
     Streams streams = new Streams(vertx, limits, config.heartbeat(), config.streamIdleTimeout(), metrics);
-    Arrivals arrivals = new Arrivals(config, coordinator, access, streams, new ArrivalModes(coordinator, broadcaster, streams));
-    this.router = Routes.build(vertx, access, config.maxBodyBytes(), arrivals,
+    Arrivals arrivals = new Arrivals(config, coordinator, access, streams, new ArrivalModes(coordinator, broadcaster, streams,
+        () -> !broadcaster.listening()));
+    this.router = Routes.build(vertx, access, config.maxBodyBytes(), arrivals, new Runs(coordinator),
         new Reads(config.schemas(), coordinator, broadcaster, streams, new RunBackends(vertx, config.database())),
         new Health(pool, broadcaster, recovery), metrics, new Failures(config.maxBodyBytes()),
         new Interventions(vertx, config.schemas(), coordinator, config.database()));
@@ -64,7 +66,8 @@ public final class HttpApi implements Handler<HttpServerRequest> {
   /** The HTTP surface of one replica; call it on the replica's context, after the coordinator has started. */
   public static HttpApi create(Vertx vertx, MusterConfig config, Coordinator coordinator, Broadcaster broadcaster,
       Pool pool) {
-    return create(vertx, config, coordinator, broadcaster, pool, new LogRecovery(pool, broadcaster::lastSeq));
+    return create(vertx, config, coordinator, broadcaster, pool,
+        new LogRecovery(pool, () -> Bootstrap.run(vertx, config.database()), broadcaster::lastSeq));
   }
 
   /** The same, with the replica's {@link LogRecovery}, which {@code /ready} asks. */

@@ -23,6 +23,8 @@ final class Routes {
   static final String BLOCKER_CANCEL = SCHEMA + "/blockers/{pid}/cancel";
   static final String BLOCKER_TERMINATE = SCHEMA + "/blockers/{pid}/terminate";
   static final String ABORT = SCHEMA + "/abort";
+  static final String RUN_HEARTBEAT = "/api/v1/runs/{run}/heartbeat";
+  static final String RUN_REPORT = "/api/v1/runs/{run}/report";
   static final String HEALTH = "/health";
   static final String READY = "/ready";
   static final String METRICS = "/metrics";
@@ -31,8 +33,8 @@ final class Routes {
 
   private Routes() {}
 
-  static Router build(Vertx vertx, Access access, int maxBodyBytes, Arrivals arrivals, Reads reads, Health health,
-      Metrics metrics, Failures failures, Interventions interventions) {
+  static Router build(Vertx vertx, Access access, int maxBodyBytes, Arrivals arrivals, Runs runs, Reads reads,
+      Health health, Metrics metrics, Failures failures, Interventions interventions) {
     Router router = Router.router(vertx);
     // Admin calls on a blocked run: the write token before the body is read (its own route, as for arrivals).
     for (String path : new String[] {BLOCKER_CANCEL, BLOCKER_TERMINATE, ABORT}) router.post(pattern(path)).handler(write(access));
@@ -49,6 +51,11 @@ final class Routes {
     // Its own route, so that the token is checked before the body is read (a route runs body handlers first).
     router.post(ARRIVALS).handler(arrivals::admit);
     router.post(ARRIVALS).handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes)).handler(arrivals::arrive);
+    // The migrator's calls: like an arrival, the write token before the body.
+    router.post(pattern(RUN_HEARTBEAT)).handler(arrivals::admit);
+    router.post(pattern(RUN_HEARTBEAT)).handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes)).handler(runs::heartbeat);
+    router.post(pattern(RUN_REPORT)).handler(arrivals::admit);
+    router.post(pattern(RUN_REPORT)).handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes)).handler(runs::report);
     router.get(SCHEMAS).handler(read(access)).handler(reads::schemas);
     router.get(pattern(SCHEMA)).handler(read(access)).handler(reads::schema);
     router.get(pattern(SCHEMA_READY)).handler(read(access)).handler(reads::readiness);
@@ -88,6 +95,10 @@ final class Routes {
       case ARRIVALS: case SCHEMAS: case EVENTS: case HEALTH: case READY: case METRICS:
         return path;
       default:
+        if (path.startsWith("/api/v1/runs/")) {
+          if (path.endsWith("/heartbeat")) return RUN_HEARTBEAT;
+          if (path.endsWith("/report")) return RUN_REPORT;
+        }
         if (path.startsWith(SCHEMAS + "/")) {
           String rest = path.substring(SCHEMAS.length() + 1);
           int slash = rest.indexOf('/');
@@ -103,7 +114,7 @@ final class Routes {
 
   /** The path as Vert.x's router writes a parameter: {@code :schema}. */
   private static String pattern(String path) {
-    return path.replace("{schema}", ":schema").replace("{pid}", ":pid");
+    return path.replace("{schema}", ":schema").replace("{pid}", ":pid").replace("{run}", ":run");
   }
 
   private static io.vertx.core.Handler<RoutingContext> write(Access access) {

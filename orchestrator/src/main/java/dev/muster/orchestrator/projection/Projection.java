@@ -88,6 +88,14 @@ public final class Projection {
         s.lastFailure = null;
         if (s.holder == null && s.runningMigration == null && s.observed) s.rest();
       }
+      case MIGRATOR_ELECTED -> {
+        // A delegated run: the holder's elected instance migrates.
+        s.holder = event.orchestrator();
+        s.lastFailure = null;
+        s.status = SchemaStatus.MIGRATING;
+      }
+      case LOG_PRUNED -> { } // never in the log: it tells a stream's reader, not the state
+      default -> { }
     }
   }
 

@@ -34,7 +34,14 @@ class EventCodecTest {
         new Payload.MigrationIntervened("public", Payload.Action.CANCEL, 18142, "alice", true),
         new Payload.SchemaRepaired("public", "checksum mismatch for 2", null, 1, 0, 0),
         new Payload.SchemaInterrupted("public", "2", 1, 3, new Payload.RunError("57P01",
-            "terminating connection due to administrator command")));
+            "terminating connection due to administrator command")),
+        // Delegated runs.
+        new Payload.MigratorElected("legacy", "web", "web-1", 9L, 15, "3f2a", "4b1c", "deploy-7"),
+        new Payload.MigratorLost("legacy", "web", "web-1", 9L, Payload.MigratorLost.LEASE_EXPIRED),
+        new Payload.SchemaFailed("legacy", null, null, "3f2a",
+            new Payload.RunError(null, "web/web-1's migration command failed with exit code 1", 1, "boom\n"), 5L),
+        // A bounded log.
+        new Payload.LogPruned("public", 10L, 250L));
   }
 
   /** As the log hands an appended event back: its fields with seq and at. */
@@ -81,16 +88,31 @@ class EventCodecTest {
 
   @Test
   void aTypeThisBuildDoesNotKnowIsKeptWholeAndScopedByItsName() {
-    String text = new JsonObject().put("seq", 9).put("at", "2026-12-01T10:11:12+01:00").put("type", "migrator.elected")
+    String text = new JsonObject().put("seq", 9).put("at", "2026-12-01T10:11:12+01:00").put("type", "tool.elected")
         .put("schema", "public").put("service", "app").put("run", 9).encode();
     Event e = EventCodec.decode(text);
     assertNull(e.type());
-    assertEquals("migrator.elected", e.typeName());
+    assertEquals("tool.elected", e.typeName());
     assertEquals(Instant.parse("2026-12-01T09:11:12Z"), e.at());
     assertEquals(text, e.encoded(), "passed on as it came");
     assertEquals(9, ((Payload.Unrecognized) e.payload()).fields().getInteger("run"));
-    assertEquals(EventType.Scope.SCHEMA, EventType.scopeOf("migrator.elected"));
+    assertEquals(EventType.Scope.SCHEMA, EventType.scopeOf("tool.elected"));
     assertEquals(EventType.Scope.SERVICE, EventType.scopeOf("service.heartbeat"));
+  }
+
+  @Test
+  void anElectionsRunIsItsOwnNumberAndADelegatedFailureCarriesExitCodeAndOutput() {
+    Event elected = logged(new Payload.MigratorElected("legacy", "web", "web-1", null, 15, null, "4b1c", null), 42,
+        "2026-12-01T10:11:12+00:00");
+    assertEquals(42L, ((Payload.MigratorElected) elected.payload()).run());
+    assertEquals(42, elected.json().getInteger("run"));
+    Payload.SchemaFailed failed = everyType().stream()
+        .filter(p -> p instanceof Payload.SchemaFailed f && f.error().exitCode() != null)
+        .map(Payload.SchemaFailed.class::cast).findFirst().orElseThrow();
+    JsonObject error = EventCodec.encode(failed, "replica-a").getJsonObject("error");
+    assertEquals(1, error.getInteger("exitCode"));
+    assertEquals("boom\n", error.getString("output"));
+    assertEquals(1, EventCodec.encode(failed.report()).getInteger("exitCode"));
   }
 
   @Test
@@ -108,7 +130,8 @@ class EventCodecTest {
   void typesAndStatesHaveTheirContractNames() {
     assertEquals(List.of("service.starting", "service.released", "service.gave_up", "schema.lock_acquired",
         "migration.started", "migration.applied", "schema.ready", "schema.failed", "migration.blocked",
-        "migration.retrying", "migration.intervened", "schema.repaired", "schema.interrupted"),
+        "migration.retrying", "migration.intervened", "schema.repaired", "schema.interrupted",
+        "migrator.elected", "migrator.lost", "log.pruned"),
         EnumSet.allOf(EventType.class).stream().map(EventType::wire).toList());
     assertEquals(List.of("unknown", "pending", "migrating", "ready", "failed", "drifted"),
         EnumSet.allOf(SchemaStatus.class).stream().map(SchemaStatus::wire).toList());

@@ -204,7 +204,7 @@ class ProjectionTest {
   void whatTheProjectionCannotPlaceChangesNothing() {
     Projection p = new Projection();
     assertNull(p.view("public"));
-    p.apply(EventCodec.decode(new JsonObject().put("seq", 1).put("type", "migrator.elected").put("schema", "public").encode()));
+    p.apply(EventCodec.decode(new JsonObject().put("seq", 1).put("type", "tool.elected").put("schema", "public").encode()));
     p.apply(Event.unlogged(T0, "replica-a", new Payload.SchemaReady("public", "3", 1, 1L)));
     assertNull(p.view("public"));
     p.observe(info("1", "2"));
