@@ -7,6 +7,7 @@ import dev.muster.orchestrator.coordinator.Coordinator;
 import dev.muster.orchestrator.coordinator.VertxClock;
 import dev.muster.orchestrator.db.Bootstrap;
 import dev.muster.orchestrator.db.KeepAlive;
+import dev.muster.orchestrator.db.LogRecovery;
 import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.EventPruner;
 import dev.muster.orchestrator.events.EventStore;
@@ -42,6 +43,8 @@ final class Replica extends VerticleBase {
   static final Duration PRUNE_EVERY = Duration.ofMinutes(1);
   /** The service name the migrate command arrives as. */
   static final String MIGRATE_SERVICE = "muster-migrate";
+  /** How often a replica checks that Muster's own schema is still there. */
+  static final long LOG_CHECK_MS = 5_000;
 
   /**
    * The shared pool's sessions. Appends go one statement at a time (the coordinator's recorder batches them) and the
@@ -56,6 +59,8 @@ final class Replica extends VerticleBase {
   private Broadcaster broadcaster;
   private SchemaLock lock;
   private WorkerRunner runner;
+  private LogRecovery recovery;
+  private long recoveryTimer = -1;
   private Coordinator coordinator;
   private HttpServer server;
   private long pruneTimer = -1;
@@ -99,18 +104,26 @@ final class Replica extends VerticleBase {
     EventStore store = new EventStore(pool, config.replicaId());
     broadcaster = new Broadcaster(vertx, options, pool, store, config.replicaId());
     lock = new SchemaLock(vertx, options, config.replicaId());
+    recovery = new LogRecovery(pool, () -> Bootstrap.run(vertx, config.database()), broadcaster::lastSeq);
     runner = new WorkerRunner(vertx, new FlywayRunner(config.database(), config.migrations(), config.createSchemas(),
         LockSafety.from(config)), config.maxParallel());
     coordinator = new Coordinator(config, store, broadcaster, lock, schema -> runner, new VertxClock(vertx));
     String probe = config.schemas().literals().isEmpty() ? "public" : config.schemas().literals().get(0);
-    Future<?> started = (config.allowNoMigrations() ? Future.<Void>succeededFuture() : runner.checkLocations(probe))
+    // Only where Muster runs Flyway itself: a delegated schema's migrations live with its services.
+    boolean flywayOnly = "flyway".equals(String.valueOf(config.get(MusterConfig.RUNNER)));
+    Future<?> started = (config.allowNoMigrations() || !flywayOnly ? Future.<Void>succeededFuture()
+        : runner.checkLocations(probe))
         .compose(v -> Bootstrap.run(vertx, config.database()))
         .compose(v -> broadcaster.start())
-        .compose(v -> coordinator.start());
+        .compose(v -> coordinator.start())
+        .onSuccess(v -> {
+          // PostgreSQL tells nobody of a dropped schema: look for Muster's own now and then, and bring it back.
+          recoveryTimer = vertx.setPeriodic(LOG_CHECK_MS, id -> recovery.check().onFailure(e -> { }));
+        });
     if (!http) return started;
     if (config.eventsRetention() != null) started = started.onSuccess(v -> startPruning(new EventPruner(pool, config.eventsRetention())));
     return started.compose(v -> {
-      HttpApi api = HttpApi.create(vertx, config, coordinator, broadcaster, pool);
+      HttpApi api = HttpApi.create(vertx, config, coordinator, broadcaster, pool, recovery);
       return api.configure(vertx.createHttpServer(api.serverOptions()))
           .listen(config.httpPort())
           .onSuccess(s -> server = s);
@@ -139,6 +152,7 @@ final class Replica extends VerticleBase {
   public Future<?> stop() {
     if (pruneTimer >= 0) vertx.cancelTimer(pruneTimer);
     // Services connected here move to another replica at once; a run under way may finish first.
+    if (recoveryTimer >= 0) vertx.cancelTimer(recoveryTimer);
     Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
     return closed
         .eventually(() -> coordinator == null ? Future.succeededFuture() : coordinator.stop(STOP_BOUND))

@@ -90,11 +90,15 @@ public final class RepairCommand implements Callable<Integer> {
     }
   }
 
-  /** The schema's lock, as a run takes it: a non-blocking try on a session of its own; closing the session frees it. */
+  /**
+   * The schema's lock, as a run takes it: its 64-bit key and the legacy key beside it (see {@link LockKeys}), each a
+   * non-blocking try on a session of its own; closing the session frees them.
+   */
   private static boolean tryLock(Connection c, String schema) throws Exception {
-    try (PreparedStatement st = c.prepareStatement("SELECT pg_try_advisory_lock(?, ?)")) {
-      st.setInt(1, LockKeys.NAMESPACE);
-      st.setInt(2, LockKeys.forSchema(schema));
+    try (PreparedStatement st = c.prepareStatement("SELECT pg_try_advisory_lock(?::bigint) AND pg_try_advisory_lock(?, ?)")) {
+      st.setLong(1, LockKeys.key(schema));
+      st.setInt(2, LockKeys.NAMESPACE);
+      st.setInt(3, LockKeys.legacy(schema));
       try (ResultSet rs = st.executeQuery()) {
         rs.next();
         return rs.getBoolean(1);

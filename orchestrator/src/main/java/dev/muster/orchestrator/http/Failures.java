@@ -4,6 +4,7 @@ import static dev.muster.orchestrator.http.RequestChecks.printable;
 
 import dev.muster.orchestrator.coordinator.ArrivalRefused;
 import dev.muster.orchestrator.coordinator.RunRefused;
+import dev.muster.orchestrator.db.LogRecovery;
 import dev.muster.orchestrator.events.Fields;
 import io.netty.handler.codec.DecoderException;
 import io.vertx.core.VertxException;
@@ -99,6 +100,8 @@ final class Failures {
         String state = pg.getSqlState();
         if (state != null && (state.startsWith("08") || state.startsWith("57P0"))) return true;
       }
+      // Muster's own schema dropped under it: unavailable until the replica bootstraps it again (LogRecovery).
+      if (LogRecovery.missing(t)) return true;
     }
     return false;
   }

@@ -1,5 +1,6 @@
 package dev.muster.orchestrator.http;
 
+import dev.muster.orchestrator.db.LogRecovery;
 import static dev.muster.orchestrator.http.Responses.json;
 
 import dev.muster.orchestrator.broadcast.Broadcaster;
@@ -13,9 +14,12 @@ final class Health {
   private final Pool pool;
   private final Broadcaster broadcaster;
 
-  Health(Pool pool, Broadcaster broadcaster) {
+  private final LogRecovery recovery;
+
+  Health(Pool pool, Broadcaster broadcaster, LogRecovery recovery) {
     this.pool = pool;
     this.broadcaster = broadcaster;
+    this.recovery = recovery;
   }
 
   void live(RoutingContext ctx) {
@@ -23,13 +27,16 @@ final class Health {
   }
 
   void ready(RoutingContext ctx) {
-    pool.query("SELECT 1").execute()
+    // The log is part of readiness: with Muster's own schema gone, every arrival would fail.
+    recovery.check()
         .timeout(2, TimeUnit.SECONDS)
         .onComplete(ar -> {
           boolean database = ar.succeeded();
+          boolean usable = database && ar.result();
           boolean listening = broadcaster.listening();
-          JsonObject body = new JsonObject().put("database", database).put("notifications", listening);
-          json(ctx, database && listening ? 200 : 503, body.put("status", database && listening ? "ready" : "not ready"));
+          boolean ready = usable && listening;
+          JsonObject body = new JsonObject().put("database", database).put("log", usable).put("notifications", listening);
+          json(ctx, ready ? 200 : 503, body.put("status", ready ? "ready" : "not ready"));
         });
   }
 }

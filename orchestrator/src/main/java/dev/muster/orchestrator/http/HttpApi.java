@@ -1,5 +1,7 @@
 package dev.muster.orchestrator.http;
 
+import dev.muster.orchestrator.db.Bootstrap;
+import dev.muster.orchestrator.db.LogRecovery;
 import dev.muster.orchestrator.broadcast.Broadcaster;
 import dev.muster.orchestrator.config.MusterConfig;
 import dev.muster.orchestrator.coordinator.Coordinator;
@@ -42,7 +44,8 @@ public final class HttpApi implements Handler<HttpServerRequest> {
   private final StreamLimits limits;
   private final Router router;
 
-  private HttpApi(Vertx vertx, MusterConfig config, Coordinator coordinator, Broadcaster broadcaster, Pool pool) {
+  private HttpApi(Vertx vertx, MusterConfig config, Coordinator coordinator, Broadcaster broadcaster, Pool pool,
+      LogRecovery recovery) {
     this.config = config;
     Access access = new Access(config.token(), config.readToken());
     this.metrics = new Metrics(broadcaster, coordinator, this::openStreams);
@@ -52,7 +55,7 @@ public final class HttpApi implements Handler<HttpServerRequest> {
         () -> !broadcaster.listening()));
     this.router = Routes.build(vertx, access, config.maxBodyBytes(), arrivals, new Runs(coordinator),
         new Reads(config.schemas(), coordinator, broadcaster, streams, new RunBackends(vertx, config.database())),
-        new Health(pool, broadcaster), metrics, new Failures(config.maxBodyBytes()),
+        new Health(pool, broadcaster, recovery), metrics, new Failures(config.maxBodyBytes()),
         new Interventions(vertx, config.schemas(), coordinator, config.database()));
   }
 
@@ -63,7 +66,14 @@ public final class HttpApi implements Handler<HttpServerRequest> {
   /** The HTTP surface of one replica; call it on the replica's context, after the coordinator has started. */
   public static HttpApi create(Vertx vertx, MusterConfig config, Coordinator coordinator, Broadcaster broadcaster,
       Pool pool) {
-    return new HttpApi(vertx, config, coordinator, broadcaster, pool);
+    return create(vertx, config, coordinator, broadcaster, pool,
+        new LogRecovery(pool, () -> Bootstrap.run(vertx, config.database()), broadcaster::lastSeq));
+  }
+
+  /** The same, with the replica's {@link LogRecovery}, which {@code /ready} asks. */
+  public static HttpApi create(Vertx vertx, MusterConfig config, Coordinator coordinator, Broadcaster broadcaster,
+      Pool pool, LogRecovery recovery) {
+    return new HttpApi(vertx, config, coordinator, broadcaster, pool, recovery);
   }
 
   /** Server options that enforce the configured header size, for HTTP/1.1 and HTTP/2 alike. */
