@@ -286,7 +286,10 @@ public final class Coordinator {
 
   /** A run of {@code schema} this replica makes, holding its lease. */
   private Future<Void> run(String schema, Locks.Lease lease) {
-    if (delegated(schema)) return delegation.run(schema, lease, recorder, clock, events, this::settle, this::version);
+    if (delegated(schema)) {
+      return delegation.run(schema, lease, recorder, clock, events, this::settle, this::version,
+          projection::awaitingMigrator);
+    }
     return new Run(schema, lease, runners.apply(schema), recorder, clock, new Run.Listener() {
       @Override
       public void inspected(SchemaInfo info) {

@@ -63,6 +63,7 @@ final class DelegatedRun {
   private boolean handedOff;
   private Clock.Timer leaseTimer;
   private long startedNanos;
+  private boolean settled;
 
   DelegatedRun(String schema, Locks.Lease lease, Recorder recorder, Clock clock, Duration leaseDuration, Host host) {
     this.schema = schema;
@@ -87,6 +88,11 @@ final class DelegatedRun {
 
   String schema() {
     return schema;
+  }
+
+  /** Whether the run ended with an outcome in the log. */
+  boolean settled() {
+    return settled;
   }
 
   Arrival migrator() {
@@ -124,6 +130,7 @@ final class DelegatedRun {
     }
     return recorder.append(outcome)
         .onSuccess(e -> {
+          settled = true;
           host.ended(id);
           host.settled(e);
           finish();
