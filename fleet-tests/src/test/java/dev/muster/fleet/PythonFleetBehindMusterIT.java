@@ -81,9 +81,10 @@ class PythonFleetBehindMusterIT {
         assertEquals(List.of(), deploy.orchestrator().linesMatching(l -> l.contains(" ERROR ")),
             "the orchestrator logged no error");
         long startUps = deploy.services().stream().mapToLong(c -> c.linesMatching(PythonFleet::isStartedLine).size()).sum();
+        // The soak's record (docs/python.md): what this trial's assertions checked, counted.
         String record = String.format("%s trial %d of %d%s: %d of %d start-ups, 0 failed; migrator.elected %d,"
-                + " schema.ready %d, applying backends %d, revisions logged %d, backfill rows %d%n", Instant.now(), trial, trials,
-            extra.isEmpty() ? "" : " (env.py lock kept)", startUps, 6, events(db, "migrator.elected"),
+                + " schema.ready %d, applying backends %d, revisions logged %d, backfill rows %d%n", Instant.now(),
+            trial, trials, extra.isEmpty() ? "" : " (env.py lock kept)", startUps, 6, events(db, "migrator.elected"),
             events(db, "schema.ready"), db.queryLong("SELECT count(DISTINCT backend_pid) FROM migration_log"),
             db.queryLong("SELECT count(*) FROM migration_log"), db.queryLong("SELECT count(*) FROM plan_history"));
         System.out.print(record);
