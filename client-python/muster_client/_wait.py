@@ -105,6 +105,8 @@ class ArrivalWait:
         self._run: Optional[DelegatedRun] = None
         self._runs_done = set()
         self._migrated = False
+        # Set by log.pruned: the stream resumed past pruned events, so announce again rather than follow it.
+        self._rearrive = False
 
     def wait(self) -> Ready:
         try:
@@ -182,6 +184,10 @@ class ArrivalWait:
                 ready = self._on(event, url, index)
                 if ready is not None:
                     return ready
+                if self._rearrive:
+                    self._rearrive = False
+                    return self._problem("{}: the log was pruned past where this stream resumed; announcing again"
+                                         .format(url))
 
     def _on(self, event: Event, url: str, index: int) -> Optional[Ready]:
         if event.id:
@@ -209,6 +215,13 @@ class ArrivalWait:
         if kind == "service.gave_up" and mine:
             raise self._timed_out("the orchestrator gave up on {} waiting for {} after {:.0f} s".format(
                 s.instance, self._target(), self._elapsed()))
+        if kind == "log.pruned" and ours and self._run is None:
+            # Events after our position may be gone (the orchestrator's MUSTER_EVENTS_RETENTION), our own release
+            # among them: resume from now with a fresh arrival, answered from the schema's state. An elected
+            # migrator keeps its stream: it reports the outcome itself.
+            self._last_event_id = None
+            self._rearrive = True
+            return None
         if kind == "migrator.elected" and mine and event.run:
             self._elected(event, index)
         elif kind == "migrator.lost" and self._run is not None and event.run == self._run.run_id:

@@ -151,6 +151,30 @@ class ProtocolTest(ScriptedTest):
         self.assertNotIn("last-event-id", first.calls(ARRIVALS)[0].headers)
         self.assertEqual("11", self.server.calls(ARRIVALS)[0].headers["last-event-id"])
 
+    def test_a_resume_from_before_the_pruned_horizon_announces_again(self):
+        def arrive(x):
+            calls = len(self.server.calls(ARRIVALS))
+            s = x.stream()
+            if calls == 1:
+                s.event("service.starting", {"schema": "public", "instance": "app-1"}, seq=10)
+            elif calls == 2:
+                # The resumed stream: its position was pruned, and what follows would never settle us.
+                s.event("log.pruned", {"schema": "public", "seq": None, "after": 10, "horizon": 900}, with_id=False)
+                time.sleep(5)
+            else:
+                s.event("schema.ready", {"schema": "public", "version": "1"}, seq=950)
+        self.server.route("POST", ARRIVALS, arrive)
+        seen = []
+
+        ready = self.wait(on_event=seen.append)
+
+        self.assertEqual("1", ready.version)
+        calls = self.server.calls(ARRIVALS)
+        self.assertEqual(3, len(calls))
+        self.assertEqual("10", calls[1].headers["last-event-id"])
+        self.assertNotIn("last-event-id", calls[2].headers, "a fresh arrival: the old position is gone")
+        self.assertIn("log.pruned", [e.type for e in seen])
+
     def test_a_silent_stream_is_dropped_after_the_idle_timeout_and_retried(self):
         silence = threading.Event()
         self.addCleanup(silence.set)

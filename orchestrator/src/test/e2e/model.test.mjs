@@ -157,7 +157,7 @@ test('hundreds of schemas: most urgent first, searchable, one page at a time', (
   assert.deepEqual(found.items.slice(0, 2).map((s) => s.name), ['tenant_290', 'tenant_291']);
   assert.equal(m.query({ states: new Set(['failed', 'pending']) }).total, 2);
   assert.deepEqual(m.query({ sort: 'name', pageSize: 2 }).items.map((s) => s.name), ['tenant_000', 'tenant_001']);
-  assert.deepEqual(m.stateCounts(), { failed: 1, migrating: 1, pending: 1, unknown: 0, ready: 297 });
+  assert.deepEqual(m.stateCounts(), { failed: 1, drifted: 0, migrating: 1, pending: 1, unknown: 0, ready: 297 });
 });
 
 test('the timeline filter: schema by substring or exactly, service, kind', () => {
@@ -185,4 +185,19 @@ test('words and numbers as the page shows them', () => {
     'V3 add audit failed: 42P01 boom');
   assert.equal(describe({ type: 'service.released', service: 'app', instance: 'a-1', version: '3', durationMs: 812 }).text,
     'app / a-1 released at 3 after 812 ms');
+});
+
+test('a drifted schema stays drifted (never ready) until schema.repaired accepts it', () => {
+  const m = fresh();
+  m.applySnapshot([{ schema: 'public', state: 'drifted', version: '3', latestVersion: '3', pending: [], waiting: 0,
+    drift: 'Migration checksum mismatch for migration version 2' }]);
+  const s = m.schemas.get('public');
+  assert.equal(s.state, 'drifted');
+  assert.match(s.drift, /checksum mismatch/);
+  m.apply(ev('schema.failed', { version: null, error: { sqlState: null, message: 'drifted: checksum mismatch' } }));
+  assert.equal(s.state, 'drifted', 'a run refused for drift leaves it drifted');
+  m.apply(ev('schema.repaired', { accepted: 'checksum mismatch', remaining: null, aligned: 1, deleted: 0, removed: 0 }));
+  assert.equal(s.state, 'ready');
+  assert.equal(s.drift, null);
+  assert.equal(describe(ev('schema.repaired', { aligned: 1, deleted: 0, removed: 0 })).level, 'ok');
 });

@@ -168,6 +168,8 @@ function connect() {
     }
   };
   for (const type of EVENT_TYPES) es.addEventListener(type, onEvent);
+  // Events from before the log's retention horizon are gone: what the page knows may be stale, so read it anew.
+  es.addEventListener('log.pruned', () => source === es && resync());
   es.addEventListener('message', onEvent);
 }
 

@@ -2,7 +2,7 @@
 // (GET /api/v1/events). No DOM here: the view reads it, node's test runner checks it.
 
 /** Schema states, most urgent first: the default sort and the summary follow this order. */
-export const STATES = ['failed', 'migrating', 'pending', 'unknown', 'ready'];
+export const STATES = ['failed', 'drifted', 'migrating', 'pending', 'unknown', 'ready'];
 
 /** Instance states as the page shows them. */
 export const INSTANCE_STATES = ['waiting', 'failed', 'gave_up', 'released'];
@@ -14,7 +14,14 @@ export const INSTANCE_STATES = ['waiting', 'failed', 'gave_up', 'released'];
 export const SERVICE_EVENT_TYPES = ['service.starting', 'service.released', 'service.gave_up'];
 export const SCHEMA_EVENT_TYPES = [
   'schema.lock_acquired', 'migration.started', 'migration.applied', 'schema.ready', 'schema.failed',
+  // Lock safety: a run waiting on a lock, its next attempt, and what someone did about it.
+  'migration.blocked', 'migration.retrying', 'migration.intervened',
+  // Issue 9 (truth).
+  'schema.repaired', 'schema.interrupted',
+  // Delegated runs.
   'migrator.elected', 'migrator.lost',
+  // Not in the log: a replay from before the retention horizon starts with it (the page re-reads the snapshot).
+  'log.pruned',
 ];
 export const EVENT_TYPES = [...SERVICE_EVENT_TYPES, ...SCHEMA_EVENT_TYPES];
 const SCHEMA_EVENTS = new Set(SCHEMA_EVENT_TYPES);
@@ -75,6 +82,8 @@ export class Model {
         runningMigration: null,
         lastRun: null,
         error: null,
+        blocked: null,
+        lockSince: null,
         reportedWaiting: 0,
         run: null,
         instanceKeys: new Set(),
@@ -106,9 +115,12 @@ export class Model {
       s.pending = Array.isArray(st.pending) ? st.pending.map((m) => ({ version: m.version, description: m.description })) : [];
       s.lockHolder = st.lockHolder ?? null;
       s.runningMigration = st.runningMigration ?? null;
+      s.blocked = st.blocked ? { ...st.blocked, seenAt: st.blocked.since ?? null } : null;
+      s.lockSince = st.lockSince ?? null;
       // A replica that restarted has no last run or error to tell; the page's own, from the log, stay.
       s.lastRun = st.lastRun ?? s.lastRun;
       s.error = st.error ?? (s.state === 'failed' ? s.error : null);
+      s.drift = st.drift ?? null;
       s.reportedWaiting = Number(st.waiting) || 0;
       s.fromSnapshot = true;
       this.touch(s);
@@ -172,6 +184,8 @@ export class Model {
         }
         s.state = 'migrating';
         s.lockHolder = e.orchestrator ?? null;
+        s.lockSince = e.at ?? null;
+        s.blocked = null;
         s.error = null;
         if (e.targetVersion && compareVersions(e.targetVersion, s.latestVersion) > 0) s.latestVersion = e.targetVersion;
         break;
@@ -191,6 +205,30 @@ export class Model {
         }
         this.reachVersion(s, e.version);
         if (s.runningMigration === e.version) s.runningMigration = null;
+        if (s.blocked && s.blocked.version === e.version) s.blocked = null;
+        break;
+      }
+      case 'migration.blocked':
+        s.blocked = {
+          version: e.version ?? null,
+          attempt: Number(e.attempt) || 1,
+          runPid: e.runPid ?? null,
+          blockers: Array.isArray(e.blockers) ? e.blockers : [],
+          seenAt: e.at,
+          nextDelayMs: null,
+        };
+        break;
+      case 'migration.retrying': {
+        const prev = s.blocked && s.blocked.version === e.version ? s.blocked : null;
+        const blockers = Array.isArray(e.blockers) && e.blockers.length ? e.blockers : prev?.blockers ?? [];
+        s.blocked = {
+          version: e.version ?? null,
+          attempt: Number(e.attempt) || 1,
+          runPid: prev?.runPid ?? null,
+          blockers,
+          seenAt: Array.isArray(e.blockers) && e.blockers.length ? e.at : prev?.seenAt ?? e.at,
+          nextDelayMs: e.delayMs ?? null,
+        };
         break;
       }
       case 'schema.ready':
@@ -199,8 +237,20 @@ export class Model {
         s.error = null;
         this.endRun(s, e, 'ready');
         break;
+      case 'schema.interrupted':
+        // The run's session died; nobody runs it until its retry takes the lock.
+        s.lockHolder = null;
+        s.runningMigration = null;
+        if (s.state === 'migrating') s.state = s.pending.length === 0 ? 'ready' : 'pending';
+        break;
+      case 'schema.repaired':
+        // Drift accepted: the history matches the files again (unless the repair says what still differs).
+        s.drift = e.remaining ?? null;
+        s.error = null;
+        if (s.state !== 'migrating') s.state = s.drift ? 'drifted' : s.pending.length === 0 ? 'ready' : 'pending';
+        break;
       case 'schema.failed': {
-        s.state = 'failed';
+        if (s.state !== 'drifted') s.state = 'failed'; // a run refused for drift leaves it drifted
         s.error = {
           sqlState: e.error?.sqlState ?? null,
           message: e.error?.message ?? null,
@@ -232,6 +282,8 @@ export class Model {
 
   endRun(s, e, outcome) {
     s.lockHolder = null;
+    s.lockSince = null;
+    s.blocked = null;
     s.runningMigration = null;
     s.lastRun = { at: e.at, durationMs: e.durationMs ?? null, orchestrator: e.orchestrator ?? null, outcome };
     if (s.run && !s.run.outcome) {
@@ -473,12 +525,60 @@ export function describe(e) {
           + (e.migrations != null ? ` — ${e.migrations} migration${e.migrations === 1 ? '' : 's'}` : '')
           + (e.durationMs != null ? ` in ${formatDuration(e.durationMs)}` : ''),
       };
+    case 'schema.interrupted':
+      return {
+        level: 'warn',
+        text: `run interrupted (attempt ${e.attempt ?? '?'} of ${e.attempts ?? '?'}): `
+          + `${e.error?.sqlState ?? '?'} ${e.error?.message ?? ''}`.trim() + '; tried again',
+      };
+    case 'schema.repaired':
+      return {
+        level: e.remaining ? 'warn' : 'ok',
+        text: `repaired: ${e.aligned ?? 0} aligned, ${e.deleted ?? 0} marked deleted, ${e.removed ?? 0} failed removed`
+          + (e.remaining ? ` — still drifted: ${e.remaining}` : ''),
+      };
     case 'schema.failed':
       return {
         level: 'error',
         text: `${migrationLabel(e.version, e.description)} failed: ${e.error?.sqlState ?? '?'} ${e.error?.message ?? ''}`.trim(),
       };
+    case 'migration.blocked': {
+      const line = blockedText({ version: e.version, attempt: e.attempt, blockers: e.blockers, seenAt: e.at }, Date.parse(e.at));
+      return { level: 'warn', text: line ?? `${migrationLabel(e.version, e.description)} waits on a lock` };
+    }
+    case 'migration.retrying':
+      return {
+        level: 'warn',
+        text: `${migrationLabel(e.version, e.description)} timed out waiting for its lock; attempt ${e.attempt ?? '?'}`
+          + ` in ${formatDuration(e.delayMs)}`,
+      };
+    case 'migration.intervened':
+      return {
+        level: 'warn',
+        text: e.action === 'abort' ? `run aborted by ${e.by ?? '?'}`
+          : `${e.by ?? '?'} asked to ${e.action ?? '?'} pid ${e.pid ?? '?'}${e.done ? '' : ' (not signalled)'}`,
+      };
     default:
       return { level: 'info', text: e.type };
   }
+}
+
+/**
+ * What a blocked run waits for, in one line: "V2 waits for pid 18142 — app-3, idle in transaction for 41 s".
+ * The blocker's age is its age when seen plus the time since, so the line ages while nothing new arrives.
+ */
+export function blockedText(blocked, nowMs = Date.now()) {
+  if (!blocked || !Array.isArray(blocked.blockers) || blocked.blockers.length === 0) return null;
+  const b = blocked.blockers[0];
+  const seen = Date.parse(blocked.seenAt ?? '');
+  const since = Number.isFinite(seen) ? Math.max(0, nowMs - seen) : 0;
+  const who = b.application ? b.application : (b.user ? `user ${b.user}` : 'no application name');
+  let text = `V${blocked.version} waits for pid ${b.pid} — ${who}`;
+  if (b.state) {
+    text += `, ${b.state}`;
+    if (typeof b.stateAgeMs === 'number') text += ` for ${Math.round((b.stateAgeMs + since) / 1000)} s`;
+  }
+  if (blocked.blockers.length > 1) text += ` (+${blocked.blockers.length - 1} more)`;
+  if (blocked.attempt > 1) text += ` · attempt ${blocked.attempt}`;
+  return text;
 }

@@ -1,7 +1,7 @@
 // Draws the model into the page. Every text goes in through textContent: error messages and names come
 // from the network and are never parsed as HTML.
 import {
-  describe, formatDuration, formatTime, matchesFilter, migrationLabel,
+  blockedText, describe, formatDuration, formatTime, matchesFilter, migrationLabel,
 } from './model.js';
 
 const PAGE_SIZE = 24;
@@ -220,7 +220,9 @@ export class View {
           h('span', { class: 'ver' }, s.version ?? 'empty'),
           behind ? [h('span', { class: 'arrow', 'aria-label': 'to' }, ' → '), h('span', { class: 'ver target' }, target)] : null,
           !behind && target != null ? h('span', { class: 'muted' }, ' (latest)') : null)),
-      s.lockHolder ? h('div', { class: 'fact lock' }, h('dt', null, 'Lock held by'), h('dd', null, h('code', null, s.lockHolder))) : null,
+      s.lockHolder ? h('div', { class: 'fact lock' }, h('dt', null, 'Lock held by'), h('dd', null, h('code', null, s.lockHolder),
+        // The lock's age: frozen and slow look alike without it.
+        s.lockSince ? [' · for ', h('span', { class: 'elapsed lock-age', dataset: { since: s.lockSince } }, elapsedText(s.lockSince))] : null)) : null,
       waiting > 0 || s.state === 'migrating' || s.state === 'pending'
         ? h('div', { class: 'fact waiting' }, h('dt', null, 'Waiting'), h('dd', null, String(waiting))) : null,
       s.lastRun ? h('div', { class: 'fact last-run' }, h('dt', null, 'Last run'),
@@ -231,6 +233,13 @@ export class View {
 
     const sections = [facts];
     if (progress.total > 0 && s.state !== 'ready') sections.push(this.progressBar(s, progress));
+    const blocked = s.lockHolder && s.blocked ? blockedText(s.blocked) : null;
+    if (blocked) {
+      sections.push(h('p', {
+        class: 'blocked', role: 'status', 'aria-label': `What ${s.name}'s run waits for`,
+        dataset: { blocked: JSON.stringify(s.blocked) },
+      }, h('strong', null, 'Blocked: '), h('span', { class: 'blocked-text' }, blocked)));
+    }
     if (s.state === 'failed' && s.error) {
       sections.push(h('div', { class: 'error', role: 'group', 'aria-label': `Failure of ${s.name}` },
         h('p', { class: 'error-head' },
@@ -333,7 +342,7 @@ export class View {
    * folds, so hundreds of quiet tenants stay short.
    */
   defaultOpen(s, section) {
-    if (s.state === 'migrating' || s.state === 'failed' || s.state === 'pending') return true;
+    if (s.state === 'migrating' || s.state === 'failed' || s.state === 'drifted' || s.state === 'pending') return true;
     if (section === 'steps') return false;
     const counts = this.model.instanceCounts(s);
     if (counts.waiting + counts.failed + counts.gave_up > 0) return true;
@@ -426,6 +435,11 @@ export class View {
   tick() {
     for (const el of document.querySelectorAll('.elapsed[data-since]')) {
       el.textContent = elapsedText(el.dataset.since);
+    }
+    for (const el of document.querySelectorAll('.blocked[data-blocked]')) {
+      const text = blockedText(JSON.parse(el.dataset.blocked));
+      const span = el.querySelector('.blocked-text');
+      if (span && text) span.textContent = text;
     }
   }
 }

@@ -89,7 +89,7 @@ final class EventLog {
     try {
       PgConnectOptions options = db.url().connectOptions();
       Pool pool = pool(vertx, options);
-      Bootstrap.run(pool).await();
+      Bootstrap.run(vertx, db.url()).await();
       EventStore store = new EventStore(pool, ORCHESTRATOR);
       Listener listener = new Listener(options, pool, store);
       vertx.deployVerticle(listener).await();

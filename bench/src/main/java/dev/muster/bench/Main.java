@@ -35,9 +35,9 @@ import picocli.CommandLine.Option;
             + "events to muster.events."})
 public final class Main implements Callable<Integer> {
 
-  enum Scenario { FAN_OUT, FLEET, FAILURE, EVENTS, ALL }
+  enum Scenario { FAN_OUT, FLEET_FAN_OUT, FLEET, FAILURE, EVENTS, TENANTS, ALL }
 
-  @Option(names = "--scenario", paramLabel = "NAME", description = "fan-out, fleet, failure, events or all "
+  @Option(names = "--scenario", paramLabel = "NAME", description = "fan-out, fleet-fan-out, fleet, failure, events, tenants or all "
       + "(default: ${DEFAULT-VALUE}); may be repeated", defaultValue = "all", converter = ScenarioConverter.class)
   List<Scenario> scenarios = new ArrayList<>();
 
@@ -54,6 +54,15 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--clients", split = ",", paramLabel = "N", description = "fan-out: waiting clients, a sweep "
       + "(default: ${DEFAULT-VALUE})", defaultValue = "10,100,500")
   List<Integer> clients;
+
+  @Option(names = "--fleet-clients", split = ",", paramLabel = "N", description = "fleet-fan-out: waiting services, "
+      + "in " + FleetFanOut.PROCESSES + " OS processes against an orchestrator process, a sweep (default: ${DEFAULT-VALUE})",
+      defaultValue = "1,10,100,1000")
+  List<Integer> fleetClients;
+
+  @Option(names = "--orchestrator-jvm-option", paramLabel = "OPTION", description = "fleet-fan-out: an option of "
+      + "the orchestrator's JVM, e.g. -XX:StartFlightRecording=filename=/tmp/o.jfr; may be repeated")
+  List<String> orchestratorJvmOptions = new ArrayList<>();
 
   @Option(names = "--instances", description = "fleet: instances starting at once (default: ${DEFAULT-VALUE})",
       defaultValue = "20")
@@ -87,6 +96,17 @@ public final class Main implements Callable<Integer> {
       defaultValue = "32")
   int arrivalsInFlight;
 
+  @Option(names = "--tenants", description = "tenants: schemas (default: ${DEFAULT-VALUE})", defaultValue = "1000")
+  int tenants;
+
+  @Option(names = "--tenant-migrations", description = "tenants: migrations per schema (default: ${DEFAULT-VALUE})",
+      defaultValue = "20")
+  int tenantMigrations;
+
+  @Option(names = "--max-parallel", description = "tenants: MUSTER_MAX_PARALLEL for migrate --all (default: "
+      + "${DEFAULT-VALUE})", defaultValue = "4")
+  int maxParallel;
+
   @Option(names = "--repeat", description = "runs of each size; figures pool every run (default: ${DEFAULT-VALUE})",
       defaultValue = "1")
   int repeat;
@@ -94,11 +114,6 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--no-warmup", description = "skip the uncounted small round each scenario runs first, so that "
       + "class loading and JIT are not measured")
   boolean noWarmup;
-
-  @Option(names = "--shared-http-client", description = "fan-out and failure: all clients share one JDK HTTP client "
-      + "(one selector thread) instead of one each as in separate processes; shows how much of the latency is the "
-      + "clients' own threads on this machine")
-  boolean sharedHttpClient;
 
   @Option(names = "--json", description = "results as one JSON object on standard output")
   boolean json;
@@ -113,16 +128,15 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (replicas < 1 || instances < 1 || repeat < 1 || arrivalsInFlight < 1 || arrivals < 0 || pacedAppends < 1
-        || appends < 1 || Stream.of(clients, waiters, inFlight).flatMap(List::stream).anyMatch(n -> n < 1)) {
+        || appends < 1 || Stream.of(clients, fleetClients, waiters, inFlight).flatMap(List::stream).anyMatch(n -> n < 1)) {
       System.err.println("muster-bench: sizes must be at least 1 (--arrivals at least 0)");
       return 2;
     }
     quietLogs(verbose);
     boolean warmup = !noWarmup;
-    Waiters.shareHttpClient(sharedHttpClient);
     Set<Scenario> chosen = EnumSet.noneOf(Scenario.class);
     for (Scenario s : scenarios) {
-      if (s == Scenario.ALL) chosen.addAll(EnumSet.of(Scenario.FAN_OUT, Scenario.FLEET, Scenario.FAILURE, Scenario.EVENTS));
+      if (s == Scenario.ALL) chosen.addAll(EnumSet.of(Scenario.FAN_OUT, Scenario.FLEET_FAN_OUT, Scenario.FLEET, Scenario.FAILURE, Scenario.EVENTS));
       else chosen.add(s);
     }
     Path work = Files.createTempDirectory("muster-bench");
@@ -136,7 +150,7 @@ public final class Main implements Callable<Integer> {
       PrintStream out = System.out;
       if (json) {
         out.println(results.json().put("machine", machine.json().put("loadAverage1mAtEnd", loadAtEnd))
-            .put("repeat", repeat).put("warmup", warmup).put("sharedHttpClient", sharedHttpClient).encodePrettily());
+            .put("repeat", repeat).put("warmup", warmup).encodePrettily());
       } else {
         machine.print(out, loadAtEnd);
         results.print(out);
@@ -148,31 +162,37 @@ public final class Main implements Callable<Integer> {
   }
 
   /** What the chosen scenarios measured. */
-  record Results(List<FanOut.Result> fanOut, FleetStart.Result fleet, List<FailurePropagation.Result> failure,
-      EventLog.Result events) {
+  record Results(List<FanOut.Result> fanOut, FleetFanOut.Result fleetFanOut, FleetStart.Result fleet,
+      List<FailurePropagation.Result> failure, EventLog.Result events, Tenants.Result tenants) {
     JsonObject json() {
       JsonObject json = new JsonObject();
       if (fanOut != null) json.put("fanOut", new JsonArray(fanOut.stream().map(FanOut.Result::json).toList()));
+      if (fleetFanOut != null) json.put("fleetFanOut", fleetFanOut.json());
       if (fleet != null) json.put("fleet", fleet.json());
       if (failure != null) json.put("failure", new JsonArray(failure.stream().map(FailurePropagation.Result::json).toList()));
       if (events != null) json.put("events", events.json());
+      if (tenants != null) json.put("tenants", tenants.json());
       return json;
     }
 
     void print(PrintStream out) {
       if (fanOut != null) FanOut.print(fanOut, out);
+      if (fleetFanOut != null) FleetFanOut.print(fleetFanOut, out);
       if (fleet != null) FleetStart.print(fleet, out);
       if (failure != null) FailurePropagation.print(failure, out);
       if (events != null) EventLog.print(events, out);
+      if (tenants != null) Tenants.print(tenants, out);
     }
 
     /** Behaviour that was wrong: a client not released, a waiter not failed, an instance that did not start. */
     boolean problems() {
       boolean bad = fanOut != null && fanOut.stream().anyMatch(r -> r.released() != r.expected());
+      bad |= fleetFanOut != null && fleetFanOut.rounds().stream().anyMatch(r -> r.released() != r.clients());
       bad |= failure != null && failure.stream().anyMatch(r -> r.failedAsExpected() != r.expected());
       bad |= fleet != null && (fleet.muster().succeeded() != fleet.muster().expected()
           || fleet.flyway().succeeded() != fleet.flyway().expected());
       bad |= events != null && events.arrivals() != null && events.arrivals().accepted() != events.arrivals().arrivals();
+      bad |= tenants != null && (tenants.muster().exit() != 0 || tenants.muster().noOpExit() != 0);
       return bad;
     }
   }
@@ -180,13 +200,17 @@ public final class Main implements Callable<Integer> {
   private Results run(BenchDatabase db, Path work, Set<Scenario> chosen, boolean warmup) throws Exception {
     List<FanOut.Result> fanOut = chosen.contains(Scenario.FAN_OUT)
         ? FanOut.run(db, work, replicas, clients, repeat, warmup) : null;
+    FleetFanOut.Result fleetFanOut = chosen.contains(Scenario.FLEET_FAN_OUT)
+        ? FleetFanOut.run(db, work, fleetClients, warmup, orchestratorJvmOptions) : null;
     FleetStart.Result fleet = chosen.contains(Scenario.FLEET)
         ? FleetStart.run(db, work, replicas, instances, repeat, warmup, migrations) : null;
     List<FailurePropagation.Result> failure = chosen.contains(Scenario.FAILURE)
         ? FailurePropagation.run(db, work, replicas, waiters, repeat, warmup) : null;
     EventLog.Result events = chosen.contains(Scenario.EVENTS)
         ? EventLog.run(db, work, replicas, pacedAppends, appends, inFlight, arrivals, arrivalsInFlight, warmup) : null;
-    return new Results(fanOut, fleet, failure, events);
+    Tenants.Result tenantsResult = chosen.contains(Scenario.TENANTS)
+        ? Tenants.run(db, work, tenants, tenantMigrations, maxParallel) : null;
+    return new Results(fanOut, fleetFanOut, fleet, failure, events, tenantsResult);
   }
 
   /**
@@ -216,7 +240,7 @@ public final class Main implements Callable<Integer> {
       try {
         return Scenario.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
       } catch (IllegalArgumentException e) {
-        throw new CommandLine.TypeConversionException("'" + value + "' is not one of fan-out, fleet, failure, events, all");
+        throw new CommandLine.TypeConversionException("'" + value + "' is not one of fan-out, fleet-fan-out, fleet, failure, events, all");
       }
     }
   }

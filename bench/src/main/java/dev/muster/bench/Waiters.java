@@ -23,7 +23,6 @@ final class Waiters {
   record Outcome(Instant at, Ready ready, Throwable error) {}
 
   private static final long STACK_BYTES = 256 * 1024;
-  private static volatile boolean shareHttpClient;
 
   private final CountDownLatch streaming;
   private final List<CompletableFuture<Outcome>> outcomes = new ArrayList<>();
@@ -33,22 +32,16 @@ final class Waiters {
     this.streaming = new CountDownLatch(count);
   }
 
-  /** With {@code true}, the clients of a round share one JDK HTTP client ({@code --shared-http-client}). */
-  static void shareHttpClient(boolean share) {
-    shareHttpClient = share;
-  }
-
   /**
    * Starts {@code count} waits for {@code schema}. A wait counts as streaming once its own
    * {@code service.starting} came back on its event stream: from then on it hears every event at once.
    */
   static Waiters start(int count, ReplicaSet replicas, String schema, String service, Duration timeout) {
     Waiters w = new Waiters(count);
-    MusterClient shared = shareHttpClient ? MusterClient.builder().service(service).build() : null;
     for (int i = 0; i < count; i++) {
       String instance = service + "-" + (i + 1);
       CountDownLatch ownArrivalSeen = new CountDownLatch(1);
-      MusterClient client = (shared != null ? shared.newBuilder() : MusterClient.builder())
+      MusterClient client = MusterClient.builder()
           .url(replicas.urlsFrom(i))
           .service(service)
           .instance(instance)

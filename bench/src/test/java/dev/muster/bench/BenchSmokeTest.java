@@ -48,6 +48,22 @@ class BenchSmokeTest {
   }
 
   @Test
+  void fleetFanOutReleasesEveryClientProcessAndMeasuresTheBaselines(TestDatabase test, @TempDir Path work)
+      throws Exception {
+    try (BenchDatabase db = BenchDatabase.external(DatabaseUrl.parse(test.url()))) {
+      FleetFanOut.Result r = FleetFanOut.run(db, work, List.of(3), false, List.of());
+
+      FleetFanOut.Round round = r.rounds().get(0);
+      assertEquals(3, round.released());
+      assertEquals(3, round.fromReady().count());
+      assertEquals(FleetFanOut.POLLERS, round.poll1s().count());
+      assertEquals(FleetFanOut.POLLERS, round.poll100ms().count());
+      assertTrue(round.rssKiB() > 0);
+      assertTrue(r.notifyFloor().count() > 0);
+    }
+  }
+
+  @Test
   void fleetStartsEveryInstanceBothWaysAndAppliesEachMigrationOnce(TestDatabase test, @TempDir Path work)
       throws Exception {
     try (BenchDatabase db = BenchDatabase.external(DatabaseUrl.parse(test.url()))) {

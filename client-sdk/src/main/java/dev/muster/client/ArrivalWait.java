@@ -55,6 +55,8 @@ final class ArrivalWait {
   private long firstSkewNanos;
   /** This instance's run as elected migrator, from its election until the wait ends. */
   private Delegation delegation;
+  /** Set by {@code log.pruned}: the stream resumed past pruned events, so announce again rather than follow it. */
+  private boolean rearrive;
   /** The exchange the waiting thread is blocked on, for the migrator's thread to wake it. */
   private volatile HttpCall current;
 
@@ -197,6 +199,10 @@ final class ArrivalWait {
         if (ready != null) {
           return ready;
         }
+        if (rearrive) {
+          rearrive = false;
+          return problem(orchestrator + ": the log was pruned past where this stream resumed; announcing again", null);
+        }
       }
     }
   }
@@ -241,6 +247,15 @@ final class ArrivalWait {
       case "migrator.elected" -> {
         if (aboutThisInstance && client.migrator() != null && event.run() != null) {
           elected(event, orchestrator);
+        }
+      }
+      case "log.pruned" -> {
+        // Events after our position may be gone (the orchestrator's MUSTER_EVENTS_RETENTION), our own release among
+        // them: resume from now — a fresh arrival, which the orchestrator answers from the schema's state. An
+        // elected migrator keeps its stream: it reports the outcome itself.
+        if (aboutOurSchema && delegation == null) {
+          lastEventId = null;
+          rearrive = true;
         }
       }
       case "migrator.lost" -> {

@@ -214,6 +214,25 @@ class AwaitReadyTest {
   }
 
   @Test
+  void aResumeFromBeforeThePrunedHorizonAnnouncesAgainInsteadOfWaitingOnTheOldStream() throws Exception {
+    String pruned = "event: log.pruned\ndata: {\"seq\":null,\"type\":\"log.pruned\",\"at\":\"2026-11-21T10:15:02Z\","
+        + "\"schema\":\"public\",\"after\":2,\"horizon\":900}\n\n";
+    try (var orchestrator = ScriptedOrchestrator.start(events(STARTING, LOCKED), eventsThenHeartbeats(pruned),
+        events(READY))) {
+      List<MusterEvent> seen = new CopyOnWriteArrayList<>();
+
+      Ready ready = client(orchestrator.url()).listener(seen::add).build().awaitReady();
+
+      assertEquals("4", ready.version());
+      List<Arrival> arrivals = orchestrator.arrivals();
+      assertEquals(3, arrivals.size());
+      assertEquals("2", arrivals.get(1).header("Last-Event-ID"));
+      assertNull(arrivals.get(2).header("Last-Event-ID"), "a fresh arrival: the old position is gone");
+      assertTrue(seen.stream().anyMatch(e -> e.type().equals("log.pruned")), "the listener saw it");
+    }
+  }
+
+  @Test
   void failsOverFromARefusedUrlToTheNext() throws Exception {
     URI refusing = closedPort();
     try (var orchestrator = ScriptedOrchestrator.start(events(READY))) {

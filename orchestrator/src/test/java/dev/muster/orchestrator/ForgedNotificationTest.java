@@ -29,11 +29,15 @@ class ForgedNotificationTest {
         .write("V2__held.sql", "SELECT pg_advisory_lock_shared(42);"); // blocks while the test holds lock 42
     try (Connection holder = db.connect(); Statement st = holder.createStatement()) {
       st.execute("SELECT pg_advisory_lock(42)");
-      try (Replicas replicas = Replicas.start(1, Replicas.config(db, migrations.dir()));
+      // No lock timeout: V2 waits on the test's lock in one attempt, named once (migration.blocked), and nothing
+      // else is appended while the forgery is tried.
+      try (Replicas replicas = Replicas.start(1, Replicas.config(db, migrations.dir()).toBuilder()
+              .lockTimeout(Duration.ZERO).build());
           Http.Sse events = Http.Sse.events(replicas.url(0), 0L)) {
         CompletableFuture<Ready> waiter = MusterClient.builder().url(replicas.url(0)).service("app")
             .instance("app-1").timeout(Duration.ofSeconds(30)).build().readyAsync();
         events.await("migration.started", "2");
+        events.await("migration.blocked", "2");
         long next = db.queryLong("SELECT seq FROM muster.event_counter") + 1;
         String forged = new JsonObject().put("seq", next).put("type", "schema.ready").put("schema", "public")
             .put("version", "2").put("at", "2026-01-01T00:00:00Z").encode();

@@ -1,18 +1,27 @@
 package dev.muster.orchestrator.broadcast;
 
+import dev.muster.orchestrator.db.KeepAlive;
 import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.EventFeed;
 import dev.muster.orchestrator.events.EventStore;
+import dev.muster.orchestrator.events.EventType;
+import dev.muster.orchestrator.events.Payload;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.pubsub.PgSubscriber;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.function.Consumer;
@@ -34,13 +43,24 @@ public final class Broadcaster implements EventFeed {
   private static final int PAGE = 500;
   private static final long PING_MS = 5_000;
   private static final long REPLAY_RETRY_MS = 500;
+  private static final int RECENT = 4096;
 
   private final Vertx vertx;
   private final EventStore store;
   private final Pool pool;
   private final PgSubscriber subscriber;
+  /** Listeners of every event (the coordinator, {@code /api/v1/events}): few. */
   private final Set<Consumer<Event>> listeners = new CopyOnWriteArraySet<>();
+  /** Listeners of one schema (arrival streams, answers), found by the event's schema: thousands. */
+  private final Map<String, Routes> bySchema = new HashMap<>();
+  /**
+   * The latest events delivered, each at slot {@code seq % RECENT}: a stream that starts a little behind the live
+   * edge (every arrival of a storm) is read back from here, not from the table — a thousand arrivals would otherwise
+   * each read the others' {@code service.starting} from PostgreSQL.
+   */
+  private final Event[] recent = new Event[RECENT];
   private final String pingPayload;
+  private final String replicaId;
   private final Promise<Void> started = Promise.promise();
   private long lastSeq = -1;
   private boolean catchingUp;
@@ -54,6 +74,7 @@ public final class Broadcaster implements EventFeed {
     this.pool = pool;
     this.store = store;
     this.pingPayload = new JsonObject().put("ping", replicaId).encode();
+    this.replicaId = replicaId;
     PgConnectOptions listenOptions = new PgConnectOptions(options)
         .addProperty("application_name", applicationName(replicaId));
     this.subscriber = PgSubscriber.subscriber(vertx, listenOptions)
@@ -100,17 +121,54 @@ public final class Broadcaster implements EventFeed {
    */
   @Override
   public Runnable subscribe(long afterSeq, String schema, Consumer<Event> listener) {
+    return subscribe(afterSeq, schema, null, listener);
+  }
+
+  @Override
+  public Runnable subscribeArrival(long afterSeq, String schema, String service, String instance,
+      Consumer<Event> listener) {
+    return subscribe(afterSeq, schema, Routes.owner(service, instance), listener);
+  }
+
+  /**
+   * Each event goes to the listeners of every event and to those of its schema only — of a {@code service.*} event,
+   * to the one instance's it is ({@code owner}): no event is offered to every stream of the replica.
+   */
+  private Runnable subscribe(long afterSeq, String schema, String owner, Consumer<Event> listener) {
     Replay replay = new Replay(afterSeq, schema, listener);
-    listeners.add(replay);
-    if (afterSeq < lastSeq) {
+    if (schema == null) {
+      listeners.add(replay);
+    } else {
+      bySchema.computeIfAbsent(schema, k -> new Routes()).add(owner, replay);
+    }
+    if (afterSeq < lastSeq && !inRecent(afterSeq + 1)) {
       replay.readPage();
     } else {
+      // Read back from memory, at once: the listener may hear its events before this returns.
+      for (long seq = afterSeq + 1; seq <= lastSeq && !replay.cancelled; seq++) replay.forward(recent[slot(seq)]);
       replay.live();
     }
     return () -> {
+      if (replay.cancelled) return;
       replay.cancelled = true;
-      listeners.remove(replay);
+      if (schema == null) {
+        listeners.remove(replay);
+      } else {
+        Routes routes = bySchema.get(schema);
+        if (routes != null && routes.remove(owner, replay)) bySchema.remove(schema);
+      }
     };
+  }
+
+  @Override
+  public void offer(Event committed) {
+    if (lastSeq < 0 || !committed.logged()) return;
+    // The log commits in number order: the next number means nothing before it is missing.
+    if (committed.seq() == lastSeq + 1) {
+      deliver(committed);
+    } else if (committed.seq() > lastSeq) {
+      catchUp();
+    }
   }
 
   /** The first event after {@code afterSeq} of {@code schema} that {@code matches}; read back and then live. */
@@ -118,8 +176,10 @@ public final class Broadcaster implements EventFeed {
     Promise<Event> found = Promise.promise();
     Runnable[] cancel = new Runnable[1];
     cancel[0] = subscribe(afterSeq, schema, event -> {
-      if (matches.test(event) && found.tryComplete(event)) cancel[0].run(); // never called before subscribe returns
+      // A replay from memory calls back before subscribe returns: then it is cancelled just after.
+      if (matches.test(event) && found.tryComplete(event) && cancel[0] != null) cancel[0].run();
     });
+    if (found.future().isComplete()) cancel[0].run();
     return found.future();
   }
 
@@ -131,6 +191,12 @@ public final class Broadcaster implements EventFeed {
 
   private void onSubscribed() {
     lastPingNanos = System.nanoTime();
+    // A listening session is idle between notifications: exempt it from idle timeouts, or it is closed every few s.
+    PgConnection listening = subscriber.actualConnection();
+    if (listening != null) {
+      KeepAlive.apply(listening).onFailure(e -> log.warn("Could not exempt the listening session from idle timeouts: {}",
+          e.getMessage()));
+    }
     if (lastSeq < 0) {
       // First LISTEN: it is in place, so whatever commits after this read is notified to us.
       store.lastSeq().onSuccess(seq -> {
@@ -179,12 +245,81 @@ public final class Broadcaster implements EventFeed {
   private void deliver(Event event) {
     if (event.seq() <= lastSeq) return;
     lastSeq = event.seq();
-    for (Consumer<Event> listener : listeners) {
-      try {
-        listener.accept(event);
-      } catch (RuntimeException e) {
-        log.error("Event listener failed on #{} {}", event.seq(), event.type(), e);
+    recent[slot(event.seq())] = event;
+    // The streams first: what the coordinator does next (recording a thousand releases) must not delay them.
+    Routes routes = event.schema() == null ? null : bySchema.get(event.schema());
+    if (routes != null) {
+      // A snapshot: a stream that ends on this event unsubscribes while it is being delivered.
+      for (Replay replay : routes.targets(event)) {
+        if (!replay.cancelled) call(replay, event);
       }
+    }
+    for (Consumer<Event> listener : listeners) call(listener, event);
+  }
+
+  private static int slot(long seq) {
+    return (int) (seq % RECENT);
+  }
+
+  /** Whether every event from {@code seq} to the live edge is still in {@link #recent}: deliveries are gapless. */
+  private boolean inRecent(long seq) {
+    Event e = recent[slot(seq)];
+    return lastSeq - seq < RECENT && e != null && e.seq() == seq;
+  }
+
+  private static void call(Consumer<Event> listener, Event event) {
+    try {
+      listener.accept(event);
+    } catch (RuntimeException e) {
+      log.error("Event listener failed on #{} {}", event.seq(), event.type(), e);
+    }
+  }
+
+  /** One schema's listeners: of all its events, and of its schema events plus their own {@code service.*} ones. */
+  private static final class Routes {
+    private final Set<Replay> all = new LinkedHashSet<>();
+    private final Map<String, Set<Replay>> byOwner = new HashMap<>();
+    private int owned;
+
+    static String owner(String service, String instance) {
+      return service + "\u0000" + instance;
+    }
+
+    void add(String owner, Replay replay) {
+      if (owner == null) {
+        all.add(replay);
+      } else if (byOwner.computeIfAbsent(owner, k -> new LinkedHashSet<>(2)).add(replay)) {
+        owned++;
+      }
+    }
+
+    /** True when no listener is left. */
+    boolean remove(String owner, Replay replay) {
+      if (owner == null) {
+        all.remove(replay);
+      } else {
+        Set<Replay> own = byOwner.get(owner);
+        if (own != null && own.remove(replay)) {
+          owned--;
+          if (own.isEmpty()) byOwner.remove(owner);
+        }
+      }
+      return all.isEmpty() && byOwner.isEmpty();
+    }
+
+    List<Replay> targets(Event event) {
+      if (event.payload() instanceof Payload.ServiceEvent p
+          && EventType.scopeOf(event.typeName()) == EventType.Scope.SERVICE) {
+        Set<Replay> own = byOwner.get(owner(p.service(), p.instance()));
+        List<Replay> targets = new ArrayList<>(all.size() + (own == null ? 0 : own.size()));
+        targets.addAll(all);
+        if (own != null) targets.addAll(own);
+        return targets;
+      }
+      List<Replay> targets = new ArrayList<>(all.size() + owned);
+      targets.addAll(all);
+      for (Set<Replay> own : byOwner.values()) targets.addAll(own);
+      return targets;
     }
   }
 
@@ -202,6 +337,7 @@ public final class Broadcaster implements EventFeed {
     private long cursor;
     private boolean replaying = true;
     private boolean cancelled;
+    private boolean toldPruned;
 
     Replay(long afterSeq, String schema, Consumer<Event> listener) {
       this.cursor = afterSeq;
@@ -219,7 +355,7 @@ public final class Broadcaster implements EventFeed {
     }
 
     void readPage() {
-      store.after(cursor, schema, PAGE).onComplete(ar -> {
+      store.page(cursor, schema, PAGE).onComplete(ar -> {
         if (cancelled) return;
         if (ar.failed()) {
           // Going live now would skip what the log holds between the cursor and the live edge: read again.
@@ -227,8 +363,15 @@ public final class Broadcaster implements EventFeed {
           vertx.setTimer(REPLAY_RETRY_MS, id -> readPage());
           return;
         }
-        ar.result().forEach(this::forward);
-        if (ar.result().size() == PAGE) {
+        List<Event> events = ar.result().events();
+        if (ar.result().horizon() > cursor && !toldPruned) {
+          // Events after the cursor may be gone (MUSTER_EVENTS_RETENTION): say so, rather than start later silently.
+          toldPruned = true;
+          listener.accept(Event.unlogged(Instant.now(), replicaId, new Payload.LogPruned(schema, cursor,
+              ar.result().horizon())));
+        }
+        events.forEach(this::forward);
+        if (events.size() == PAGE) {
           readPage();
         } else {
           live();

@@ -5,6 +5,7 @@ import static dev.muster.orchestrator.config.Setting.duration;
 import static dev.muster.orchestrator.config.Setting.integer;
 import static dev.muster.orchestrator.config.Setting.text;
 
+import dev.muster.orchestrator.events.Retention;
 import dev.muster.postgres.SslMode;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -55,6 +56,10 @@ public final class MusterConfig {
       .flag("--migrations", "LOCATIONS")
       .describe("Flyway locations, comma-separated")
       .defaultText("required (demo brings its own)");
+  public static final Setting<Boolean> ALLOW_NO_MIGRATIONS = Setting.of("MUSTER_ALLOW_NO_MIGRATIONS", bool(), false)
+      .flag("--allow-no-migrations", "BOOL")
+      .describe("start even when MUSTER_MIGRATIONS does not exist or holds no migrations (otherwise serve and migrate "
+          + "exit 2)");
   public static final Setting<SchemaNames> SCHEMAS = Setting.of("MUSTER_SCHEMAS", schemaNames(),
           SchemaNames.parse("public"))
       .flag("--schemas", "PATTERNS")
@@ -118,14 +123,61 @@ public final class MusterConfig {
       .flag("--stream-idle-timeout", "DURATION").serveOnly()
       .describe("how long a stream may have data waiting for a client that takes none before it is cut off (the "
           + "client resumes with Last-Event-ID); also how long a request body may take to arrive");
+  // Lock safety (issue 14): how a migration waits for its locks without stopping the application's traffic.
+  public static final Setting<PerSchema<Duration>> LOCK_TIMEOUT = Setting.of("MUSTER_LOCK_TIMEOUT",
+          PerSchema.type(duration(Duration.ZERO, Duration.ofHours(1))),
+          PerSchema.of(Duration.ofSeconds(1), duration(Duration.ZERO, Duration.ofHours(1))))
+      .flag("--lock-timeout", "DURATION[,PATTERN=DURATION]")
+      .describe("lock_timeout of each transactional migration: how long one attempt may queue for a lock (and hold "
+          + "up the table's readers and writers behind it) before it is rolled back and tried again; per schema "
+          + "pattern after the default; 0 turns lock safety off");
+  public static final Setting<PerSchema<Duration>> STATEMENT_TIMEOUT = Setting.of("MUSTER_STATEMENT_TIMEOUT",
+          PerSchema.type(duration(Duration.ZERO, Duration.ofDays(1))),
+          PerSchema.of(Duration.ofMinutes(30), duration(Duration.ZERO, Duration.ofDays(1))))
+      .flag("--statement-timeout", "DURATION[,PATTERN=DURATION]")
+      .describe("statement_timeout of each transactional migration, a guard against runaway statements; per schema "
+          + "pattern after the default; 0 for none");
+  public static final Setting<Integer> LOCK_ATTEMPTS = Setting.of("MUSTER_LOCK_ATTEMPTS", integer(1, 1_000_000), 100)
+      .flag("--lock-attempts", "N")
+      .describe("attempts a migration gets to take its locks before the run fails with 55P03, naming the blocker");
+  public static final Setting<Duration> LOCK_RETRY_FOR = Setting.of("MUSTER_LOCK_RETRY_FOR",
+          duration(Duration.ZERO, Duration.ofDays(1)), Duration.ofMinutes(10))
+      .flag("--lock-retry-for", "DURATION")
+      .describe("how long a migration keeps trying to take its locks, from its first attempt, before the run fails");
+  public static final Setting<Duration> LOCK_RETRY_DELAY = Setting.of("MUSTER_LOCK_RETRY_DELAY",
+          duration(Duration.ofMillis(1), Duration.ofMinutes(10)), Duration.ofMillis(200))
+      .flag("--lock-retry-delay", "DURATION")
+      .describe("the pause after a first attempt timed out; it doubles with each attempt, with jitter");
+  public static final Setting<Duration> LOCK_RETRY_MAX_DELAY = Setting.of("MUSTER_LOCK_RETRY_MAX_DELAY",
+          duration(Duration.ofMillis(1), Duration.ofMinutes(10)), Duration.ofSeconds(2))
+      .flag("--lock-retry-max-delay", "DURATION")
+      .describe("the longest pause between attempts");
+  public static final Setting<Duration> IDLE_IN_TRANSACTION_TIMEOUT = Setting.of("MUSTER_IDLE_IN_TRANSACTION_TIMEOUT",
+          duration(Duration.ZERO, Duration.ofDays(1)), Duration.ofSeconds(10))
+      .flag("--idle-in-transaction-timeout", "DURATION")
+      .describe("idle_in_transaction_session_timeout of migration sessions: a frozen or stalled migrator's "
+          + "transaction, and its locks, end after this; 0 for none");
+  public static final Setting<Duration> TERMINATE_IDLE_BLOCKERS = Setting.of("MUSTER_TERMINATE_IDLE_BLOCKERS",
+          duration(Duration.ZERO, Duration.ofDays(1)), Duration.ZERO)
+      .flag("--terminate-idle-blockers", "DURATION")
+      .describe("terminate (pg_terminate_backend) a session that blocks a migration while idle in transaction for "
+          + "longer than this, recorded as migration.intervened; 0 turns it off")
+      .defaultText("0 (off)");
+  public static final Setting<Retention> EVENTS_RETENTION = Setting.of("MUSTER_EVENTS_RETENTION", retention(), null)
+      .flag("--events-retention", "LIMITS").serveOnly()
+      .describe("how much of the event log to keep: an age (30d, 12h, 90m, 3600s), a count of events (1000000), or "
+          + "both, comma-separated; older events are pruned in small batches, except what each schema's state needs")
+      .defaultText("unset: keep every event");
   /** Where the embedded PostgreSQL keeps its data. */
   public static final Setting<Path> DATA_DIRECTORY = Setting.internal("dataDirectory", Path::of, Path.of(".muster"));
 
   /** Every setting, in the order of {@code docs/configuration.md}. */
   public static final List<Setting<?>> SETTINGS = List.of(DATABASE_URL, DATABASE_PASSWORD, DATABASE_SSLMODE,
-      DATABASE_SSLROOTCERT, DATABASE_SSLCERT, DATABASE_SSLKEY, MIGRATIONS, SCHEMAS, HTTP_PORT, TOKEN, READ_TOKEN,
+      DATABASE_SSLROOTCERT, DATABASE_SSLCERT, DATABASE_SSLKEY, MIGRATIONS, ALLOW_NO_MIGRATIONS, SCHEMAS, HTTP_PORT, TOKEN, READ_TOKEN,
       MAX_PARALLEL, RUNNER, MIGRATOR_LEASE, CREATE_SCHEMAS, REPLICA, HEARTBEAT, TAKEOVER_CHECK, MAX_BODY_BYTES, MAX_HEADER_BYTES,
-      MAX_STREAMS, MAX_STREAMS_PER_CLIENT, STREAM_IDLE_TIMEOUT, DATA_DIRECTORY);
+      MAX_STREAMS, MAX_STREAMS_PER_CLIENT, STREAM_IDLE_TIMEOUT, LOCK_TIMEOUT, STATEMENT_TIMEOUT, LOCK_ATTEMPTS,
+      LOCK_RETRY_FOR, LOCK_RETRY_DELAY, LOCK_RETRY_MAX_DELAY, IDLE_IN_TRANSACTION_TIMEOUT, TERMINATE_IDLE_BLOCKERS,
+      EVENTS_RETENTION, DATA_DIRECTORY);
   /** The settings that together are {@link #database()}; the URL's own parameter name for each of the others. */
   private static final Map<Setting<String>, String> DATABASE_PARTS = databaseParts();
 
@@ -268,6 +320,11 @@ public final class MusterConfig {
     return get(MAX_PARALLEL);
   }
 
+  /** Whether a migrations location that does not exist or is empty is accepted. */
+  public boolean allowNoMigrations() {
+    return get(ALLOW_NO_MIGRATIONS);
+  }
+
   /** Which runner migrates each schema. */
   public RunnerChoice runners() {
     return get(RUNNER);
@@ -340,6 +397,46 @@ public final class MusterConfig {
     return get(STREAM_IDLE_TIMEOUT);
   }
 
+  /** lock_timeout of the schema's transactional migrations; zero: lock safety off. */
+  public Duration lockTimeout(String schema) {
+    return get(LOCK_TIMEOUT).forSchema(schema);
+  }
+
+  /** statement_timeout of the schema's transactional migrations; zero: none. */
+  public Duration statementTimeout(String schema) {
+    return get(STATEMENT_TIMEOUT).forSchema(schema);
+  }
+
+  public int lockAttempts() {
+    return get(LOCK_ATTEMPTS);
+  }
+
+  public Duration lockRetryFor() {
+    return get(LOCK_RETRY_FOR);
+  }
+
+  public Duration lockRetryDelay() {
+    return get(LOCK_RETRY_DELAY);
+  }
+
+  public Duration lockRetryMaxDelay() {
+    return get(LOCK_RETRY_MAX_DELAY);
+  }
+
+  public Duration idleInTransactionTimeout() {
+    return get(IDLE_IN_TRANSACTION_TIMEOUT);
+  }
+
+  /** Blockers idle in transaction longer than this are terminated; zero: never. */
+  public Duration terminateIdleBlockers() {
+    return get(TERMINATE_IDLE_BLOCKERS);
+  }
+
+  /** How much of the event log to keep; {@code null}: all of it. */
+  public Retention eventsRetention() {
+    return get(EVENTS_RETENTION);
+  }
+
   public Builder toBuilder() {
     return new Builder(this);
   }
@@ -367,6 +464,7 @@ public final class MusterConfig {
     public Builder token(String v) { return set(TOKEN, v); }
     public Builder maxParallel(int v) { return set(MAX_PARALLEL, v); }
     public Builder createSchemas(boolean v) { return set(CREATE_SCHEMAS, v); }
+    public Builder allowNoMigrations(boolean v) { return set(ALLOW_NO_MIGRATIONS, v); }
     public Builder runners(RunnerChoice v) { return set(RUNNER, v); }
     public Builder migratorLease(Duration v) { return set(MIGRATOR_LEASE, v); }
     public Builder replicaId(String v) { return set(REPLICA, v); }
@@ -379,6 +477,8 @@ public final class MusterConfig {
     public Builder maxStreams(int v) { return set(MAX_STREAMS, v); }
     public Builder maxStreamsPerClient(int v) { return set(MAX_STREAMS_PER_CLIENT, v); }
     public Builder streamIdleTimeout(Duration v) { return set(STREAM_IDLE_TIMEOUT, v); }
+    public Builder lockTimeout(Duration v) { return set(LOCK_TIMEOUT, PerSchema.of(v, duration(Duration.ZERO, Duration.ofHours(1)))); }
+    public Builder eventsRetention(Retention v) { return set(EVENTS_RETENTION, v); }
 
     public MusterConfig build() {
       return new MusterConfig(database, values);
@@ -435,6 +535,20 @@ public final class MusterConfig {
       @Override
       public String format(RunnerChoice value) {
         return value.toString();
+      }
+    };
+  }
+
+  private static Setting.Type<Retention> retention() {
+    return new Setting.Type<>() {
+      @Override
+      public Retention read(String text) {
+        return Retention.parse(text);
+      }
+
+      @Override
+      public String format(Retention value) {
+        return value.format();
       }
     };
   }

@@ -9,7 +9,9 @@ public final class ArrivalRefused extends RuntimeException {
   /** Why an arrival is refused. */
   public enum Reason {
     /** The service needs a version its schema's migrations do not reach. */
-    VERSION_SKEW
+    VERSION_SKEW,
+    /** The schema's applied migrations no longer match the files: it is not ready whatever its version. */
+    DRIFTED
   }
 
   private final Reason reason;
@@ -30,6 +32,12 @@ public final class ArrivalRefused extends RuntimeException {
         : "the orchestrator's migrations end at " + latest;
     return new ArrivalRefused(Reason.VERSION_SKEW, request.service() + " requires " + request.schema() + " ≥ "
         + request.requiredVersion() + "; " + end, request.schema(), request.requiredVersion(), latest);
+  }
+
+  static ArrivalRefused drifted(Arrival.Request request, String latest, String drift) {
+    return new ArrivalRefused(Reason.DRIFTED, "schema " + request.schema() + " has drifted from its migration files: "
+        + drift + " (accept it with `muster repair --schema " + request.schema() + "`, or restore the files)",
+        request.schema(), request.requiredVersion(), latest);
   }
 
   public Reason reason() {

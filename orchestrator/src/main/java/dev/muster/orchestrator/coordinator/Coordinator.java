@@ -20,6 +20,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +57,8 @@ public final class Coordinator {
   private final Map<String, Future<Void>> loads = new HashMap<>();
   private final Delegation delegation;
   private Runnable unsubscribe;
+  /** This replica's runs under way, by schema, so that an abort in the log reaches the one it names. */
+  private final Map<String, Run> runs = new HashMap<>();
 
   /** @param runners the runner of each schema */
   public Coordinator(MusterConfig config, EventLog events, EventFeed feed, Locks locks, Function<String, Runner> runners,
@@ -63,10 +66,10 @@ public final class Coordinator {
     this.config = config;
     this.events = events;
     this.feed = feed;
-    this.recorder = new Recorder(events);
+    this.recorder = new Recorder(events, clock, feed::offer);
     this.runners = runners;
     this.clock = clock;
-    this.waiters = new Waiters(clock, recorder);
+    this.waiters = new Waiters(clock, recorder, config.replicaId());
     this.delegation = new Delegation(config, waiters);
     this.scheduler = new RunScheduler(config.maxParallel(), config.takeoverCheck(), locks, this::run, clock,
         this::wanted);
@@ -120,11 +123,13 @@ public final class Coordinator {
       if (stopped.tryComplete()) log.warn("Stopping with {} run(s) still under way; PostgreSQL will roll them back",
           scheduler.active());
     });
-    scheduler.stop().onComplete(ar -> {
+    // The records of waiters already told (released, gave up) are written before the pool goes.
+    scheduler.stop().eventually(recorder::idle).onComplete(ar -> {
       timer.cancel();
       stopped.tryComplete();
     });
     return stopped.future().onComplete(ar -> {
+      recorder.stop();
       if (unsubscribe != null) unsubscribe.run();
     });
   }
@@ -138,19 +143,34 @@ public final class Coordinator {
     if (delegated(request.schema())) return arriveDelegated(request);
     String schema = request.schema();
     String wanted = request.requiredVersion();
+    boolean[] releasedWithArrival = {false};
     return load(schema)
         .compose(v -> wanted != null && !reaches(schema, wanted) ? reload(schema) : Future.succeededFuture())
         .compose(v -> {
           String latest = latest(schema);
           if (wanted != null && !reaches(schema, wanted)) return Future.failedFuture(ArrivalRefused.versionSkew(request, latest));
+          SchemaView view = projection.view(schema);
+          if (view != null && view.status() == SchemaStatus.DRIFTED) {
+            return Future.failedFuture(ArrivalRefused.drifted(request, latest, view.drift()));
+          }
           String required = wanted != null ? wanted : latest;
           long position = feed.lastSeq();
           if (request.resumeAfter() != null) return Future.succeededFuture(Arrival.resumed(request, required, position));
-          return recorder.append(new Payload.ServiceStarting(schema, request.service(), request.instance(), required))
-              .map(e -> Arrival.announced(request, required, e.seq(), position));
+          // Already new enough: released in the same statement as its arrival, so its stream ends on that append.
+          String version = version(schema);
+          List<Payload> released = Versions.reaches(version, required)
+              ? List.of(new Payload.ServiceReleased(schema, request.service(), request.instance(), version, 0L))
+              : List.of();
+          return recorder.append(new Payload.ServiceStarting(schema, request.service(), request.instance(), required),
+                  released)
+              .map(e -> {
+                releasedWithArrival[0] = !released.isEmpty();
+                return Arrival.announced(request, required, e.seq(), position);
+              });
         })
         .onSuccess(arrival -> {
           String version = version(schema);
+          if (releasedWithArrival[0]) return;
           if (arrival.satisfiedBy(version)) {
             waiters.releaseAtOnce(arrival, version);
           } else {
@@ -181,6 +201,15 @@ public final class Coordinator {
         scheduler.request(schema);
       }
     });
+  }
+
+  /**
+   * Where to push what concerns a waiting arrival before the log has it — its {@code service.gave_up}, on this
+   * replica's clock, whatever the database does. Call it after {@link #arrive}; nothing happens for an arrival no
+   * longer waiting.
+   */
+  public void attach(Arrival arrival, Consumer<Event> pushed) {
+    waiters.attach(arrival, pushed);
   }
 
   /** The service went away (its stream closed) before it was settled: forget it, quietly. */
@@ -248,6 +277,14 @@ public final class Coordinator {
     return runners.apply(schema).inspect(schema).map(Projection::of);
   }
 
+  /**
+   * Records an operator's (or a tool's) action on a blocked run. An abort takes effect when the event reaches the
+   * replica that runs the schema, this one or another.
+   */
+  public Future<Event> record(Payload.MigrationIntervened intervention) {
+    return recorder.append(intervention);
+  }
+
   private boolean allowed(String schema) {
     return schema != null && config.schemas().rejection(schema) == null;
   }
@@ -285,12 +322,12 @@ public final class Coordinator {
   }
 
   /** A run of {@code schema} this replica makes, holding its lease. */
-  private Future<Void> run(String schema, Locks.Lease lease) {
+  private Future<Run.End> run(String schema, Locks.Lease lease, int attempt) {
     if (delegated(schema)) {
       return delegation.run(schema, lease, recorder, clock, events, this::settle, this::version,
-          projection::awaitingMigrator);
+          projection::awaitingMigrator).map(v -> Run.End.DONE);
     }
-    return new Run(schema, lease, runners.apply(schema), recorder, clock, new Run.Listener() {
+    Run run = new Run(schema, lease, runners.apply(schema), recorder, clock, attempt, RetryPolicy.DEFAULT, new Run.Listener() {
       @Override
       public void inspected(SchemaInfo info) {
         projection.observe(info);
@@ -308,7 +345,14 @@ public final class Coordinator {
         // Settled at once, without waiting for the log to bring the outcome back.
         settle(outcome);
       }
-    }).start();
+
+      @Override
+      public void interrupted() {
+        projection.observeHolder(schema, null); // no run here now: not "migrating"
+      }
+    });
+    runs.put(schema, run);
+    return run.start().onComplete(ar -> runs.remove(schema, run));
   }
 
   /** Follows the log — this replica's events and every other's. */
@@ -322,6 +366,18 @@ public final class Coordinator {
         scheduler.heardFromHolder(e.schema());
       }
       case SCHEMA_READY, SCHEMA_FAILED -> settle(e);
+      case MIGRATION_BLOCKED, MIGRATION_RETRYING -> scheduler.heardFromHolder(e.schema());
+      case MIGRATION_INTERVENED -> {
+        // Whichever replica was asked, the one running the schema aborts its run.
+        Payload.MigrationIntervened i = (Payload.MigrationIntervened) e.payload();
+        Run run = runs.get(e.schema());
+        if (i.action() == Payload.Action.ABORT && run != null) run.abort(i.by());
+      }
+      case SCHEMA_INTERRUPTED -> {
+        if (!config.replicaId().equals(e.orchestrator())) {
+          scheduler.interruptedElsewhere(e.schema(), ((Payload.SchemaInterrupted) e.payload()).attempt());
+        }
+      }
       default -> { }
     }
   }

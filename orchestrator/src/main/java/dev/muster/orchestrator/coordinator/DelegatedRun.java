@@ -156,8 +156,12 @@ final class DelegatedRun {
 
   /** The migrator's {@code ?wait=true} was answered with its election: from now on only heartbeats hold it. */
   boolean handOff(Arrival arrival, long id) {
-    if (id != run || !arrival.equals(migrator) || state != State.ELECTED) return false;
+    if (!arrival.equals(migrator)) return false;
+    // The election may reach the arrival before its append completes here (events are pushed first).
+    boolean current = state == State.ELECTED ? id == run : state == State.ELECTING;
+    if (!current) return false;
     handedOff = true;
+    goneWhileElecting = false;
     return true;
   }
 

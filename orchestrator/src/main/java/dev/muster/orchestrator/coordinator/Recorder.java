@@ -4,23 +4,111 @@ import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.EventLog;
 import dev.muster.orchestrator.events.Payload;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Writes the coordinator's events to the log, and says in this replica's own log what could not be written. */
+/**
+ * Writes the coordinator's events to the log, in the order they are given, and says in this replica's own log what
+ * could not be written.
+ *
+ * <p>One write at a time, and everything that came while it was under way goes in the next one, in one statement
+ * (group commit): a thousand arrivals, or a thousand releases, cost a few appends, not a thousand, and never stand
+ * in front of the broadcaster's reads in the pool. Two kinds of entries share that one queue, so the log keeps
+ * their order:
+ * <ul>
+ *   <li>{@link #append}: the caller waits for the event (it needs its number); a failure is the caller's;</li>
+ *   <li>{@link #record}: a record of what this replica already did (a waiter released, a waiter that gave up —
+ *   already told). Nobody waits for it; it is kept and written again until the database takes it.</li>
+ * </ul>
+ * Confined to the coordinator's context.
+ */
 final class Recorder {
   private static final Logger log = LoggerFactory.getLogger(Recorder.class);
+  /** At most this many events in one statement. */
+  static final int BATCH = 1000;
+  private static final Duration FIRST_RETRY = Duration.ofMillis(250);
+  private static final Duration LAST_RETRY = Duration.ofSeconds(2);
 
   private final EventLog events;
+  private final Clock clock;
+  private final Consumer<Event> committed;
+  private final ArrayDeque<Entry> queue = new ArrayDeque<>();
+  private boolean writing;
+  private Clock.Timer retry;
+  private Duration retryDelay = FIRST_RETRY;
+  private boolean stopped;
+  private final List<Promise<Void>> idle = new ArrayList<>();
 
-  Recorder(EventLog events) {
+  /** @param committed told of each event once it is in the log, before whoever waits for it */
+  Recorder(EventLog events, Clock clock, Consumer<Event> committed) {
     this.events = events;
+    this.clock = clock;
+    this.committed = committed;
   }
 
+  /** Appends the event after those queued before it; completes once it is in the log. */
   Future<Event> append(Payload payload) {
-    return events.append(payload).onFailure(e -> couldNot(payload, e));
+    return append(payload, List.of());
+  }
+
+  /** {@link #append(Payload)}, with records that go in the same statement right after it. */
+  Future<Event> append(Payload payload, List<Payload> records) {
+    Promise<Event> written = Promise.promise();
+    queue.add(new Entry(payload, written));
+    for (Payload r : records) queue.add(new Entry(r, null));
+    flush();
+    return written.future().onFailure(e -> couldNot(payload, e));
+  }
+
+  /** Records what already happened; written as soon as the database takes it. */
+  void record(Payload payload) {
+    recordAll(List.of(payload));
+  }
+
+  void recordAll(List<Payload> payloads) {
+    if (stopped || payloads.isEmpty()) return;
+    for (Payload p : payloads) queue.add(new Entry(p, null));
+    flush();
+  }
+
+  /** Events given to this recorder and not yet in the log. */
+  int unwritten() {
+    return queue.size();
+  }
+
+  /** Completes once everything given so far is written (or given up on by {@link #stop}). */
+  Future<Void> idle() {
+    if (!writing && queue.isEmpty()) return Future.succeededFuture();
+    Promise<Void> p = Promise.promise();
+    idle.add(p);
+    return p.future();
+  }
+
+  /** The replica stops: what is still queued is not written (the log keeps what it has). */
+  void stop() {
+    stopped = true;
+    if (retry != null) retry.cancel();
+    retry = null;
+    if (!queue.isEmpty()) {
+      log.warn("Stopping with {} event(s) not recorded (the database did not take them)", queue.size());
+    }
+    for (Entry e : queue) if (e.written != null) e.written.tryFail("the replica stopped before the event was recorded");
+    queue.clear();
+    idleNow();
+  }
+
+  private void idleNow() {
+    List<Promise<Void>> waiting = new ArrayList<>(idle);
+    idle.clear();
+    waiting.forEach(Promise::tryComplete);
   }
 
   /** From a worker thread: waits until the event is written, so that progress is recorded in order. */
@@ -39,7 +127,69 @@ final class Recorder {
     events.appendInTransaction(transaction, payload);
   }
 
+  private void flush() {
+    if (!writing && queue.isEmpty() && !idle.isEmpty()) idleNow();
+    if (writing || retry != null || queue.isEmpty()) return;
+    List<Entry> batch = new ArrayList<>(Math.min(queue.size(), BATCH));
+    List<Payload> payloads = new ArrayList<>(batch.size());
+    while (!queue.isEmpty() && batch.size() < BATCH) {
+      Entry e = queue.poll();
+      batch.add(e);
+      payloads.add(e.payload);
+    }
+    writing = true;
+    Future<List<Event>> write;
+    try {
+      write = events.appendAll(payloads);
+    } catch (RuntimeException e) {
+      write = Future.failedFuture(e);
+    }
+    write.onComplete(ar -> {
+      writing = false;
+      if (ar.succeeded()) {
+        if (retryDelay != FIRST_RETRY) log.info("The database takes events again; {} more to record", queue.size());
+        retryDelay = FIRST_RETRY;
+        List<Event> written = ar.result();
+        for (Event e : written) committed.accept(e);
+        for (int i = 0; i < batch.size(); i++) {
+          Promise<Event> p = batch.get(i).written;
+          if (p != null) p.tryComplete(written.get(i));
+        }
+      } else {
+        failed(batch, ar.cause());
+      }
+      flush();
+    });
+  }
+
+  /** The callers' appends fail; the records go back to the front of the queue, and are tried again later. */
+  private void failed(List<Entry> batch, Throwable cause) {
+    List<Entry> kept = new ArrayList<>();
+    for (Entry e : batch) {
+      if (e.written != null) {
+        e.written.tryFail(cause);
+      } else {
+        kept.add(e);
+      }
+    }
+    if (kept.isEmpty() || stopped) return;
+    for (int i = kept.size() - 1; i >= 0; i--) queue.addFirst(kept.get(i));
+    if (retryDelay == FIRST_RETRY) {
+      log.warn("Could not record {} event(s) ({}...): {}; trying again until the database takes them", kept.size(),
+          kept.get(0).payload.typeName(), String.valueOf(cause.getMessage()));
+    }
+    Duration delay = retryDelay;
+    retryDelay = delay.multipliedBy(2).compareTo(LAST_RETRY) > 0 ? LAST_RETRY : delay.multipliedBy(2);
+    retry = clock.schedule(delay, () -> {
+      retry = null;
+      flush();
+    });
+  }
+
   private static void couldNot(Payload payload, Throwable e) {
     log.warn("Could not record {} for schema {}: {}", payload.typeName(), payload.schema(), String.valueOf(e.getMessage()));
   }
+
+  /** One event to write; {@code written} is null for a record nobody waits for. */
+  private record Entry(Payload payload, Promise<Event> written) {}
 }

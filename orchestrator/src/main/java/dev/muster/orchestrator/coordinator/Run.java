@@ -10,6 +10,9 @@ import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,8 +22,10 @@ import org.slf4j.LoggerFactory;
  * something is pending — {@code schema.lock_acquired}, the runner with its progress in the log, and the outcome,
  * {@code schema.ready} or {@code schema.failed}. The lock is let go at the end, whatever happened.
  *
- * <p>When the database goes away under it, the run ends without an outcome: nothing is wrong with the
- * migration, PostgreSQL rolled back what was under way, and the waiters stay for the next run.
+ * <p>When its session dies under it (the database went away, an operator terminated the backend), the run ends
+ * without an outcome: PostgreSQL rolled back what was under way, and the waiters stay for the next attempt — unless
+ * this was the {@link RetryPolicy}'s last, when the cause is the outcome. When Flyway could not take its own lock
+ * (another session still works on the schema), the run ends without an outcome and without counting as an attempt.
  */
 final class Run {
   private static final Logger log = LoggerFactory.getLogger(Run.class);
@@ -35,7 +40,23 @@ final class Run {
 
     /** The run's outcome is in the log. */
     void settled(Event outcome);
+
+    /** The run ended without an outcome; nobody runs the schema now. */
+    default void interrupted() {}
   }
+
+  /** How a run ended, for the scheduler. */
+  enum End {
+    /** With an outcome in the log, or nothing to do, or abnormally (said in the log): nothing to retry. */
+    DONE,
+    /** Its session died: an attempt spent; try again after a backoff. */
+    INTERRUPTED,
+    /** Another session held Flyway's lock, or the run ended abnormally: no attempt spent; try again after a backoff. */
+    AGAIN
+  }
+
+  /** How often a long run says it is still under way. */
+  static final Duration PROGRESS_LOG = Duration.ofSeconds(30);
 
   private final String schema;
   private final Locks.Lease lease;
@@ -43,9 +64,21 @@ final class Run {
   private final Recorder recorder;
   private final Clock clock;
   private final Listener listener;
+  private final int attempt;
+  private final RetryPolicy retries;
   private long startedNanos;
+  /** Who aborted the run; set once, from the coordinator's context, read on the runner's thread. */
+  private volatile String abortedBy;
+  private final CountDownLatch abort = new CountDownLatch(1);
+  private volatile Runnable cancel;
+  private volatile String running;
+  private Clock.Timer progressLog;
 
-  Run(String schema, Locks.Lease lease, Runner runner, Recorder recorder, Clock clock, Listener listener) {
+  /** @param attempt this run's attempt (1-based) since the schema's last outcome, as {@code retries} counts */
+  Run(String schema, Locks.Lease lease, Runner runner, Recorder recorder, Clock clock, int attempt, RetryPolicy retries,
+      Listener listener) {
+    this.attempt = attempt;
+    this.retries = retries;
     this.schema = schema;
     this.lease = lease;
     this.runner = runner;
@@ -54,15 +87,25 @@ final class Run {
     this.listener = listener;
   }
 
-  /** Runs; completes (never fails) once the lock is let go. */
-  Future<Void> start() {
+  /** Runs; completes (never fails) once the lock is let go, with how it ended. */
+  Future<End> start() {
     startedNanos = clock.nanoTime();
+    End[] end = {End.DONE};
     return runner.prepare(schema)
         .compose(prepared -> {
           SchemaInfo info = prepared.info();
           if (!prepared.droppedInvalidIndexes().isEmpty()) {
             log.warn("Schema {}: dropped {} left INVALID by an interrupted CREATE INDEX CONCURRENTLY", schema,
                 prepared.droppedInvalidIndexes());
+          }
+          if (info.drifted()) {
+            // Never run (Flyway would refuse) and never ready: the waiters get the drift as the run's failure.
+            listener.inspected(info);
+            log.warn("Schema {} has drifted from its migration files: {}", schema, info.drift());
+            return recorder.append(new Payload.SchemaFailed(schema, null, null, info.current(),
+                    new Payload.RunError(null, "drifted: " + info.drift()), (clock.nanoTime() - startedNanos) / 1_000_000))
+                .onSuccess(listener::settled)
+                .<Void>mapEmpty();
           }
           if (info.upToDate()) {
             listener.upToDate(info);
@@ -71,23 +114,62 @@ final class Run {
           listener.inspected(info);
           return recorder.append(new Payload.LockAcquired(schema, info.current(), info.latest(), info.pending().size(),
                   lease.session(), prepared.droppedInvalidIndexes()))
-              .compose(v -> runner.migrate(schema, new Progress()))
-              .transform(this::outcome)
-              .compose(recorder::append)
+              .compose(v -> {
+                scheduleProgressLog();
+                return runner.migrate(schema, new Progress());
+              })
+              .transform(ar -> {
+                if (progressLog != null) progressLog.cancel();
+                return outcome(ar);
+              })
+              .compose(outcome -> {
+                long returned = clock.nanoTime();
+                return recorder.append(outcome).onSuccess(e -> log.debug("Schema {}: runner returned → {} appended in {} µs",
+                    schema, e.typeName(), (clock.nanoTime() - returned) / 1_000));
+              })
               .onSuccess(listener::settled)
               .<Void>mapEmpty();
         })
         .onFailure(e -> {
-          if (e instanceof RunInterrupted) {
-            log.warn("Run of schema {} interrupted: the database went away ({}); it runs again when the database is back",
-                schema, e.getMessage());
+          if (e instanceof RunInterrupted i) {
+            end[0] = i.busy ? End.AGAIN : End.INTERRUPTED;
+            listener.interrupted();
+            if (i.busy) {
+              log.warn("Run of schema {} waits: another session holds Flyway's lock on its history table ({}); trying again"
+                  + " later", schema, e.getMessage());
+            } else {
+              log.warn("Run of schema {} interrupted (attempt {} of {}): its session ended [{}] {}; it is tried again",
+                  schema, attempt, retries.attempts(), i.failure.sqlState(), e.getMessage());
+            }
           } else {
+            end[0] = End.AGAIN;
             log.error("Run of schema {} ended abnormally", schema, e);
           }
         })
         .eventually(lease::release)
         .otherwiseEmpty()
-        .mapEmpty();
+        .map(v -> end[0]);
+  }
+
+  /** One line every {@link #PROGRESS_LOG} while the runner works, instead of silence (or a blocked-thread warning). */
+  private void scheduleProgressLog() {
+    progressLog = clock.schedule(PROGRESS_LOG, () -> {
+      log.info("Schema {}: run under way for {} s{}", schema, (clock.nanoTime() - startedNanos) / 1_000_000_000L,
+          running == null ? "" : ", migration " + running + " running");
+      scheduleProgressLog();
+    });
+  }
+
+  /**
+   * Stops the run at its next step: a pause between attempts ends at once, and a statement under way is
+   * cancelled; the outcome is a {@code schema.failed} that says who aborted it.
+   */
+  void abort(String by) {
+    if (abortedBy != null) return;
+    abortedBy = by;
+    abort.countDown();
+    Runnable c = cancel;
+    if (c != null) c.run();
   }
 
   /** The runner's result as the outcome to record; a lost connection is no outcome. */
@@ -98,7 +180,20 @@ final class Run {
           durationMs));
     }
     if (!(ar.cause() instanceof MigrationFailure f)) return Future.failedFuture(ar.cause());
-    if (f.connectionLost()) return Future.failedFuture(new RunInterrupted(f)); // run it again later
+    if (f.lockContention()) return Future.failedFuture(new RunInterrupted(f, true)); // never a failure
+    if (f.connectionLost()) {
+      if (!retries.isLast(attempt)) {
+        // On the record, so that no replica shows it "migrating" while nobody runs it; then run it again later.
+        Payload.SchemaInterrupted interrupted = new Payload.SchemaInterrupted(schema, f.version(), attempt,
+            retries.attempts(), new Payload.RunError(f.sqlState(), f.getMessage()));
+        return recorder.append(interrupted).transform(v -> Future.failedFuture(new RunInterrupted(f, false)));
+      }
+      String message = "the migration's session ended " + attempt + " time(s) in a row, the last time: " + f.getMessage()
+          + (f.terminatedByAdministrator() ? " (terminated by an administrator: pg_terminate_backend, or a shutdown)" : "");
+      log.warn("Run of schema {} failed after {} attempts: [{}] {}", schema, attempt, f.sqlState(), message);
+      return Future.succeededFuture(new Payload.SchemaFailed(schema, f.version(), f.description(), f.schemaVersion(),
+          new Payload.RunError(f.sqlState(), message), durationMs));
+    }
     log.warn("Migration of schema {} failed at {}: [{}] {}", schema, f.version(), f.sqlState(), f.getMessage());
     return Future.succeededFuture(new Payload.SchemaFailed(schema, f.version(), f.description(), f.schemaVersion(),
         new Payload.RunError(f.sqlState(), f.getMessage()), durationMs));
@@ -108,6 +203,7 @@ final class Run {
   private final class Progress implements Runner.Progress {
     @Override
     public void started(String version, String description) {
+      running = version;
       recorder.appendAndWait(new Payload.MigrationStarted(schema, version, description));
     }
 
@@ -117,12 +213,49 @@ final class Run {
       // In the migration's own transaction: a crash before its commit leaves no 'applied' behind.
       recorder.appendInTransaction(migration, new Payload.MigrationApplied(schema, version, description, durationMs));
     }
+
+    @Override
+    public void blocked(Payload.MigrationBlocked blocked) {
+      recorder.appendAndWait(blocked);
+    }
+
+    @Override
+    public void retrying(Payload.MigrationRetrying retrying) {
+      recorder.appendAndWait(retrying);
+    }
+
+    @Override
+    public void intervened(Payload.MigrationIntervened intervened) {
+      recorder.appendAndWait(intervened);
+    }
+
+    @Override
+    public boolean pause(Duration delay) throws InterruptedException {
+      return !abort.await(delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public String abortedBy() {
+      return abortedBy;
+    }
+
+    @Override
+    public void onAbort(Runnable cancel) {
+      Run.this.cancel = cancel;
+      if (abortedBy != null) cancel.run();
+    }
   }
 
-  /** The database went away under a run; its waiters stay, and the run is tried again. */
+  /** The run ended without an outcome; its waiters stay, and the run is tried again. */
   private static final class RunInterrupted extends RuntimeException {
-    RunInterrupted(MigrationFailure cause) {
+    final MigrationFailure failure;
+    /** Flyway's lock was held by another session: no attempt spent. */
+    final boolean busy;
+
+    RunInterrupted(MigrationFailure cause, boolean busy) {
       super(cause.getMessage(), cause);
+      this.failure = cause;
+      this.busy = busy;
     }
   }
 }

@@ -31,9 +31,12 @@ import org.slf4j.LoggerFactory;
 final class RunScheduler {
   private static final Logger log = LoggerFactory.getLogger(RunScheduler.class);
 
-  /** Starts a run of the schema, holding its lease; completes when the run is over and the lease let go. */
+  /**
+   * Starts a run of the schema, holding its lease, as attempt {@code attempt} (1-based) since its last outcome;
+   * completes when the run is over and the lease let go, with how it ended.
+   */
   interface Runs {
-    Future<Void> run(String schema, Locks.Lease lease);
+    Future<Run.End> run(String schema, Locks.Lease lease, int attempt);
   }
 
   /** Where a schema stands with this replica. */
@@ -54,6 +57,7 @@ final class RunScheduler {
   private final Runs runs;
   private final Clock clock;
   private final Predicate<String> wanted;
+  private final RetryPolicy retries;
   private final Map<String, Slot> slots = new HashMap<>();
   private final ArrayDeque<Slot> queue = new ArrayDeque<>();
   private int active;
@@ -62,6 +66,13 @@ final class RunScheduler {
 
   /** @param wanted whether local arrivals still wait for a schema: only then is a run worth trying */
   RunScheduler(int maxParallel, Duration takeoverCheck, Locks locks, Runs runs, Clock clock, Predicate<String> wanted) {
+    this(maxParallel, takeoverCheck, locks, runs, clock, wanted, RetryPolicy.DEFAULT);
+  }
+
+  /** @param retries when a run that ended without an outcome is tried again */
+  RunScheduler(int maxParallel, Duration takeoverCheck, Locks locks, Runs runs, Clock clock, Predicate<String> wanted,
+      RetryPolicy retries) {
+    this.retries = retries;
     this.maxParallel = maxParallel;
     this.takeoverCheck = takeoverCheck;
     this.locks = locks;
@@ -100,7 +111,26 @@ final class RunScheduler {
   /** The schema's run ended (an outcome is in the log): nobody is left to watch. */
   void settled(String schema) {
     Slot s = slots.get(schema);
-    if (s != null) s.cancelCheck();
+    if (s == null) return;
+    s.cancelCheck();
+    s.interruptions = 0;
+    s.retriesWithout = 0;
+  }
+
+  /**
+   * Another replica's run of the schema died as attempt {@code attempt} ({@code schema.interrupted}): the bound on
+   * attempts is the fleet's, not each replica's, and the retry waits out the same backoff.
+   */
+  void interruptedElsewhere(String schema, int attempt) {
+    Slot s = slots.get(schema);
+    if (s == null || s.phase == Phase.RUNNING) return;
+    s.interruptions = Math.max(s.interruptions, attempt);
+    if (s.phase != Phase.IDLE || stopping || !wanted.test(schema)) return;
+    s.cancelCheck();
+    s.check = clock.schedule(retries.delayAfter(attempt), () -> {
+      s.check = null;
+      request(s.schema);
+    });
   }
 
   Phase phase(String schema) {
@@ -128,11 +158,27 @@ final class RunScheduler {
     if (ar.succeeded() && ar.result() != null && !stopping) {
       s.lockUnreachable = false;
       s.phase = Phase.RUNNING;
-      runs.run(s.schema, ar.result()).onComplete(done -> {
+      runs.run(s.schema, ar.result(), s.interruptions + 1).onComplete(done -> {
         s.phase = Phase.IDLE;
         freed();
-        // Waiters that came after the outcome join a new run (e.g. after a fix, a retry).
-        request(s.schema);
+        Run.End end = done.succeeded() ? done.result() : Run.End.AGAIN;
+        if (end == Run.End.DONE) {
+          s.interruptions = 0;
+          s.retriesWithout = 0;
+          // Waiters that came after the outcome join a new run (e.g. after a fix, a retry).
+          request(s.schema);
+          return;
+        }
+        // Never at once: a run that keeps ending without an outcome must not loop (backoff, jitter, a bound).
+        Duration delay = end == Run.End.INTERRUPTED ? retries.delayAfter(++s.interruptions)
+            : retries.delayAfter(++s.retriesWithout);
+        s.cancelCheck();
+        if (!stopping) {
+          s.check = clock.schedule(delay, () -> {
+            s.check = null;
+            request(s.schema);
+          });
+        }
       });
       return;
     }
@@ -174,7 +220,7 @@ final class RunScheduler {
   }
 
   private void lockLost(String schema) {
-    log.warn("The lock session of schema {} closed during the run; Flyway's own lock still guards its history table",
+    log.warn("The lock session of schema {} closed during the run; the run goes on, and a take-over waits for its migration session",
         schema);
   }
 
@@ -186,6 +232,10 @@ final class RunScheduler {
     Clock.Timer check;
     /** Whether the last try could not reach the database (said once per outage). */
     boolean lockUnreachable;
+    /** Runs here that ended without an outcome because their session died, since the last outcome. */
+    int interruptions;
+    /** Runs here that ended without an outcome and spent no attempt, in a row (for their backoff). */
+    int retriesWithout;
 
     Slot(String schema) {
       this.schema = schema;

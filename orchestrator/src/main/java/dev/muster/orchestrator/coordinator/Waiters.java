@@ -1,5 +1,6 @@
 package dev.muster.orchestrator.coordinator;
 
+import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.Payload;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -7,21 +8,39 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * This replica's arrivals that wait for their schema, each with its give-up timer. An arrival leaves by being
  * released ({@code service.released}), by giving up when its timeout passes ({@code service.gave_up}), by a
  * failure that leaves its schema below what it needs (the {@code schema.failed} itself tells it), or by going
  * away (its stream closed). Confined to the coordinator's context.
+ *
+ * <p>Nobody waits for the records: a waiter is told first — by the outcome itself, which its stream or answer
+ * ends on, or, when it gives up, by an {@link Event#unlogged unlogged} {@code service.gave_up} pushed to it on this
+ * replica's clock — and the {@link Recorder} writes the records after, many in one statement, again and again
+ * while the database is down.
  */
 final class Waiters {
   private final Clock clock;
   private final Recorder recorder;
+  private final String replicaId;
   private final Map<String, Map<Arrival, Waiter>> bySchema = new HashMap<>();
 
-  Waiters(Clock clock, Recorder recorder) {
+  Waiters(Clock clock, Recorder recorder, String replicaId) {
     this.clock = clock;
     this.recorder = recorder;
+    this.replicaId = replicaId;
+  }
+
+  /**
+   * Where to push what concerns the waiting arrival before the log has it (its {@code service.gave_up}); nothing
+   * when it is no longer waiting.
+   */
+  void attach(Arrival arrival, Consumer<Event> pushed) {
+    Map<Arrival, Waiter> waiting = bySchema.get(arrival.schema());
+    Waiter w = waiting == null ? null : waiting.get(arrival);
+    if (w != null) w.pushed = pushed;
   }
 
   /** The arrival waits; it gives up when its timeout passes. */
@@ -33,7 +52,7 @@ final class Waiters {
 
   /** An arrival whose schema already is new enough: released without waiting. */
   void releaseAtOnce(Arrival arrival, String version) {
-    recorder.append(new Payload.ServiceReleased(arrival.schema(), arrival.service(), arrival.instance(), version, 0L));
+    recorder.record(new Payload.ServiceReleased(arrival.schema(), arrival.service(), arrival.instance(), version, 0L));
   }
 
   /** The arrival went away before it was settled: forget it, quietly. */
@@ -76,14 +95,16 @@ final class Waiters {
       return true;
     });
     if (waiting.isEmpty()) bySchema.remove(schema);
+    List<Payload> released = new ArrayList<>(settled.size());
     for (Waiter w : settled) {
       w.cancelTimer();
       // A failed run may still have brought the schema to what a waiter needs: it starts.
       if (ready ? w.arrival.satisfiedBy(version) : w.arrival.survives(version)) {
-        recorder.append(new Payload.ServiceReleased(schema, w.arrival.service(), w.arrival.instance(), version,
+        released.add(new Payload.ServiceReleased(schema, w.arrival.service(), w.arrival.instance(), version,
             w.waitedMs()));
       }
     }
+    recorder.recordAll(released);
   }
 
   /** Forgets every waiter, without a word: the replica stops and its services move to another. */
@@ -95,8 +116,11 @@ final class Waiters {
   private void giveUp(Arrival arrival) {
     Waiter w = remove(arrival);
     if (w == null) return;
-    recorder.append(new Payload.ServiceGaveUp(arrival.schema(), arrival.service(), arrival.instance(),
-        arrival.requiredVersion(), w.waitedMs()));
+    Payload gaveUp = new Payload.ServiceGaveUp(arrival.schema(), arrival.service(), arrival.instance(),
+        arrival.requiredVersion(), w.waitedMs());
+    // Told on time whatever the database does; the log has it when the database takes it.
+    if (w.pushed != null) w.pushed.accept(Event.unlogged(clock.now(), replicaId, gaveUp));
+    recorder.record(gaveUp);
   }
 
   private Waiter remove(Arrival arrival) {
@@ -112,6 +136,7 @@ final class Waiters {
     final Arrival arrival;
     final long sinceNanos;
     Clock.Timer timer;
+    Consumer<Event> pushed;
 
     Waiter(Arrival arrival, long sinceNanos) {
       this.arrival = arrival;

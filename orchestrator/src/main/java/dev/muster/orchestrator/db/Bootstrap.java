@@ -1,38 +1,24 @@
 package dev.muster.orchestrator.db;
 
-import dev.muster.orchestrator.lock.LockKeys;
+import dev.muster.orchestrator.config.DatabaseUrl;
 import io.vertx.core.Future;
-import io.vertx.sqlclient.Pool;
+import io.vertx.core.Vertx;
 
 /**
- * Creates Muster's own objects in schema {@code muster}. Replicas starting together would race on
- * {@code CREATE SCHEMA/TABLE IF NOT EXISTS} — PostgreSQL's catalog answers
- * {@code duplicate key ... pg_type_typname_nsp_index}, the very race Muster exists to prevent — so the DDL
- * runs in one transaction under the bootstrap advisory lock. A transaction-level lock that waits is safe
- * here: nothing that holds it waits on anything else.
+ * Prepares Muster's own objects in schema {@code muster} before anything else touches them: its versioned
+ * migrations ({@link MusterSchema}), under the bootstrap advisory lock. Replicas starting together would otherwise
+ * race on {@code CREATE SCHEMA/TABLE} — PostgreSQL's catalog answers {@code duplicate key ...
+ * pg_type_typname_nsp_index}, the very race Muster exists to prevent.
  */
 public final class Bootstrap {
 
-  private static final String DDL = String.join("\n",
-      "SET LOCAL client_min_messages = warning;", // no 'already exists, skipping' notices on every start
-      "SELECT pg_advisory_xact_lock(" + LockKeys.NAMESPACE + ", " + LockKeys.BOOTSTRAP + ");",
-      "CREATE SCHEMA IF NOT EXISTS muster;",
-      // One row whose lock orders appends: numbers are gapless and commit in order.
-      "CREATE TABLE IF NOT EXISTS muster.event_counter (",
-      "  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),",
-      "  seq bigint NOT NULL);",
-      "INSERT INTO muster.event_counter (singleton, seq) VALUES (true, 0) ON CONFLICT DO NOTHING;",
-      "CREATE TABLE IF NOT EXISTS muster.events (",
-      "  seq bigint PRIMARY KEY,",
-      "  at timestamptz NOT NULL DEFAULT now(),",
-      "  type text NOT NULL,",
-      "  schema_name text,",
-      "  data jsonb NOT NULL);",
-      "CREATE INDEX IF NOT EXISTS events_by_schema ON muster.events (schema_name, seq);");
-
   private Bootstrap() {}
 
-  public static Future<Void> run(Pool pool) {
-    return pool.withTransaction(conn -> conn.query(DDL).execute()).mapEmpty();
+  /** On a worker thread (Flyway and JDBC block); fails with {@link MusterSchema.NewerSchemaException} on a newer schema. */
+  public static Future<Void> run(Vertx vertx, DatabaseUrl database) {
+    return vertx.executeBlocking(() -> {
+      MusterSchema.migrate(database);
+      return null;
+    }, false);
   }
 }

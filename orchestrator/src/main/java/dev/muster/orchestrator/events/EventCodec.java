@@ -4,6 +4,7 @@ import static dev.muster.orchestrator.events.Fields.*;
 
 import dev.muster.orchestrator.events.Payload.FailureReport;
 import dev.muster.orchestrator.events.Payload.LockAcquired;
+import dev.muster.orchestrator.events.Payload.LogPruned;
 import dev.muster.orchestrator.events.Payload.MigrationApplied;
 import dev.muster.orchestrator.events.Payload.MigrationStarted;
 import dev.muster.orchestrator.events.Payload.MigratorElected;
@@ -11,10 +12,16 @@ import dev.muster.orchestrator.events.Payload.MigratorLost;
 import dev.muster.orchestrator.events.Payload.RunError;
 import dev.muster.orchestrator.events.Payload.SchemaFailed;
 import dev.muster.orchestrator.events.Payload.SchemaReady;
+import dev.muster.orchestrator.events.Payload.SchemaInterrupted;
+import dev.muster.orchestrator.events.Payload.SchemaRepaired;
 import dev.muster.orchestrator.events.Payload.ServiceGaveUp;
 import dev.muster.orchestrator.events.Payload.ServiceReleased;
 import dev.muster.orchestrator.events.Payload.ServiceStarting;
 import dev.muster.orchestrator.events.Payload.Unrecognized;
+import dev.muster.orchestrator.events.Payload.Blocker;
+import dev.muster.orchestrator.events.Payload.MigrationBlocked;
+import dev.muster.orchestrator.events.Payload.MigrationIntervened;
+import dev.muster.orchestrator.events.Payload.MigrationRetrying;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -120,6 +127,33 @@ public final class EventCodec {
             .put(ERROR, encode(p.error()))
             .put(DURATION_MS, p.durationMs());
       }
+      case MIGRATION_BLOCKED -> {
+        MigrationBlocked p = (MigrationBlocked) payload;
+        json.put(VERSION, p.version()).put(DESCRIPTION, p.description()).put(ATTEMPT, p.attempt())
+            .put(RUN_PID, p.runPid()).put(LOCK_TIMEOUT_MS, p.lockTimeoutMs()).put(BLOCKERS, encode(p.blockers()));
+      }
+      case MIGRATION_RETRYING -> {
+        MigrationRetrying p = (MigrationRetrying) payload;
+        json.put(VERSION, p.version()).put(DESCRIPTION, p.description()).put(ATTEMPT, p.attempt())
+            .put(DELAY_MS, p.delayMs())
+            .put(ERROR, new JsonObject().put(SQL_STATE, p.error().sqlState()).put(MESSAGE, p.error().message()))
+            .put(BLOCKERS, encode(p.blockers()));
+      }
+      case MIGRATION_INTERVENED -> {
+        MigrationIntervened p = (MigrationIntervened) payload;
+        json.put(ACTION, p.action() == null ? null : p.action().wire()).put(PID, p.pid()).put(BY, p.by())
+            .put(DONE, p.done());
+      }
+      case SCHEMA_REPAIRED -> {
+        SchemaRepaired p = (SchemaRepaired) payload;
+        json.put(ACCEPTED, p.accepted()).put(REMAINING, p.remaining()).put(ALIGNED, p.aligned()).put(DELETED, p.deleted())
+            .put(REMOVED, p.removed());
+      }
+      case SCHEMA_INTERRUPTED -> {
+        SchemaInterrupted p = (SchemaInterrupted) payload;
+        json.put(VERSION, p.version()).put(ATTEMPT, p.attempt()).put(ATTEMPTS, p.attempts())
+            .put(ERROR, new JsonObject().put(SQL_STATE, p.error().sqlState()).put(MESSAGE, p.error().message()));
+      }
       case MIGRATOR_ELECTED -> {
         MigratorElected p = (MigratorElected) payload;
         json.put(SERVICE, p.service()).put(INSTANCE, p.instance()).put(RUN, p.run()).put(LEASE_SECONDS, p.leaseSeconds())
@@ -129,7 +163,33 @@ public final class EventCodec {
         MigratorLost p = (MigratorLost) payload;
         json.put(SERVICE, p.service()).put(INSTANCE, p.instance()).put(RUN, p.run()).put(REASON, p.reason());
       }
+      case LOG_PRUNED -> {
+        LogPruned p = (LogPruned) payload;
+        json.put(AFTER, p.after()).put(HORIZON, p.horizon());
+      }
     }
+  }
+
+  /** Blockers as events and schema views carry them. */
+  public static JsonArray encode(List<Blocker> blockers) {
+    JsonArray array = new JsonArray();
+    for (Blocker b : blockers) {
+      array.add(new JsonObject().put(PID, b.pid()).put(APPLICATION, b.application()).put(USER, b.user())
+          .put(CLIENT_ADDR, b.clientAddr()).put(STATE, b.state()).put(TRANSACTION_AGE_MS, b.transactionAgeMs())
+          .put(STATE_AGE_MS, b.stateAgeMs()).put(QUERY, b.query()));
+    }
+    return array;
+  }
+
+  private static List<Blocker> blockers(Object value) {
+    List<Blocker> blockers = new ArrayList<>();
+    if (!(value instanceof JsonArray array)) return blockers;
+    for (Object o : array) {
+      if (!(o instanceof JsonObject b) || !(b.getValue(PID) instanceof Number pid)) continue;
+      blockers.add(new Blocker(pid.intValue(), text(b, APPLICATION), text(b, USER), text(b, CLIENT_ADDR), text(b, STATE),
+          number(b, TRANSACTION_AGE_MS), number(b, STATE_AGE_MS), text(b, QUERY)));
+    }
+    return blockers;
   }
 
   private static Payload payload(JsonObject json) {
@@ -164,11 +224,31 @@ public final class EventCodec {
                 error.getValue(EXIT_CODE) instanceof Number n ? n.intValue() : null, text(error, OUTPUT)),
             number(json, DURATION_MS));
       }
+      case MIGRATION_BLOCKED -> new MigrationBlocked(schema, text(json, VERSION), text(json, DESCRIPTION),
+          intOf(number(json, ATTEMPT)), json.getValue(RUN_PID) instanceof Number n ? n.intValue() : null,
+          number(json, LOCK_TIMEOUT_MS), blockers(json.getValue(BLOCKERS)));
+      case MIGRATION_RETRYING -> {
+        JsonObject error = json.getValue(ERROR) instanceof JsonObject e ? e : new JsonObject();
+        yield new MigrationRetrying(schema, text(json, VERSION), text(json, DESCRIPTION), intOf(number(json, ATTEMPT)),
+            number(json, DELAY_MS), new RunError(text(error, SQL_STATE), text(error, MESSAGE)),
+            blockers(json.getValue(BLOCKERS)));
+      }
+      case MIGRATION_INTERVENED -> new MigrationIntervened(schema, Payload.Action.fromWire(text(json, ACTION)),
+          json.getValue(PID) instanceof Number n ? n.intValue() : null, text(json, BY),
+          Boolean.TRUE.equals(json.getValue(DONE)));
+      case SCHEMA_REPAIRED -> new SchemaRepaired(schema, text(json, ACCEPTED), text(json, REMAINING),
+          intOf(number(json, ALIGNED)), intOf(number(json, DELETED)), intOf(number(json, REMOVED)));
+      case SCHEMA_INTERRUPTED -> {
+        JsonObject error = json.getValue(ERROR) instanceof JsonObject e ? e : new JsonObject();
+        yield new SchemaInterrupted(schema, text(json, VERSION), intOf(number(json, ATTEMPT)),
+            intOf(number(json, ATTEMPTS)), new RunError(text(error, SQL_STATE), text(error, MESSAGE)));
+      }
       case MIGRATOR_ELECTED -> new MigratorElected(schema, text(json, SERVICE), text(json, INSTANCE), number(json, RUN),
           number(json, LEASE_SECONDS) == null ? 0 : number(json, LEASE_SECONDS), text(json, VERSION),
           text(json, REQUIRED_VERSION), text(json, DEPLOY));
       case MIGRATOR_LOST -> new MigratorLost(schema, text(json, SERVICE), text(json, INSTANCE), number(json, RUN),
           text(json, REASON));
+      case LOG_PRUNED -> new LogPruned(schema, longOf(number(json, AFTER)), longOf(number(json, HORIZON)));
     };
   }
 
@@ -180,6 +260,10 @@ public final class EventCodec {
 
   private static Long number(JsonObject json, String field) {
     return json.getValue(field) instanceof Number n ? n.longValue() : null;
+  }
+
+  private static long longOf(Long n) {
+    return n == null ? 0 : n;
   }
 
   private static int intOf(Long n) {

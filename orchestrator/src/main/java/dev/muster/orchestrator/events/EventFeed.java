@@ -14,6 +14,28 @@ public interface EventFeed {
   /** Every event from now on; the returned action unsubscribes. */
   Runnable subscribe(Consumer<Event> listener);
 
+  /**
+   * An event this replica has just seen committed (its own append came back): delivered at once when it is the
+   * next in order, so this replica's waiters need not wait for the notification and the read behind it.
+   */
+  default void offer(Event committed) {}
+
   /** Every event after {@code afterSeq} (of {@code schema} only, unless null): read back first, then live. */
   Runnable subscribe(long afterSeq, String schema, Consumer<Event> listener);
+
+  /**
+   * An arrival's events after {@code afterSeq}: those of {@code schema}, but of its {@code service.*} events only
+   * those of {@code service}/{@code instance} — so that a feed can route each event to its streams rather than offer
+   * it to all of them.
+   */
+  default Runnable subscribeArrival(long afterSeq, String schema, String service, String instance,
+      Consumer<Event> listener) {
+    return subscribe(afterSeq, schema, e -> {
+      if (EventType.scopeOf(e.typeName()) != EventType.Scope.SERVICE
+          || (e.payload() instanceof Payload.ServiceEvent p && service.equals(p.service())
+              && instance.equals(p.instance()))) {
+        listener.accept(e);
+      }
+    });
+  }
 }

@@ -12,6 +12,19 @@ public interface EventLog {
   Future<Event> append(Payload payload);
 
   /**
+   * Appends the events in one statement, in this order, with consecutive numbers; completes with them numbered
+   * and timed, in the same order. A log that cannot append many at once appends them one after the other.
+   */
+  default Future<List<Event>> appendAll(List<Payload> payloads) {
+    Future<List<Event>> chain = Future.succeededFuture(new java.util.ArrayList<>(payloads.size()));
+    for (Payload p : payloads) chain = chain.compose(list -> append(p).map(e -> {
+      list.add(e);
+      return list;
+    }));
+    return chain;
+  }
+
+  /**
    * Appends the event inside {@code transaction}, blocking: it exists only if that transaction commits (an
    * applied migration's event commits with the migration).
    */

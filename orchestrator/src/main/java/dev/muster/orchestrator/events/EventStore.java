@@ -14,6 +14,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -37,12 +38,37 @@ public final class EventStore implements EventLog {
 
   /** Parameters: type, schema, the event's fields, their NOTIFY copy. */
   private static final String APPEND = appendSql("$1", "$2", "$3", "$4");
+  /** Parameters: the types, schemas, fields and NOTIFY copies, as text arrays of one length. */
+  private static final String APPEND_ALL = "WITH input AS (SELECT t.type, t.schema_name, t.data::jsonb AS data,"
+      + "   t.payload::jsonb AS payload, t.n FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])"
+      + "   WITH ORDINALITY AS t(type, schema_name, data, payload, n)),"
+      + " next AS (UPDATE muster.event_counter SET seq = seq + (SELECT count(*) FROM input)"
+      + "   RETURNING seq - (SELECT count(*) FROM input) AS base),"
+      + " appended AS (INSERT INTO muster.events (seq, at, type, schema_name, data)"
+      + "   SELECT next.base + input.n, clock_timestamp(), input.type, input.schema_name, input.data"
+      + "   FROM next, input ORDER BY input.n RETURNING seq, at, data)"
+      + " SELECT (a.data || jsonb_build_object('seq', a.seq, 'at', a.at))::text AS json,"
+      + "   pg_notify('" + CHANNEL + "', (input.payload || jsonb_build_object('seq', a.seq, 'at', a.at))::text)"
+      + " FROM appended a, next, input WHERE a.seq = next.base + input.n ORDER BY a.seq";
   private static final String APPEND_JDBC = appendSql("?", "?", "?::jsonb", "?::jsonb");
   private static final String SELECT_JSON = "SELECT (data || jsonb_build_object('seq', seq, 'at', at))::text AS json"
       + " FROM muster.events";
 
-  private static final String IS_OUTCOME = "type IN ('" + EventType.SCHEMA_READY.wire() + "', '"
+  static final String IS_OUTCOME = "type IN ('" + EventType.SCHEMA_READY.wire() + "', '"
       + EventType.SCHEMA_FAILED.wire() + "')";
+
+  /** Each schema's latest outcome: a skip scan, one probe of {@code events_outcomes} per schema. */
+  public static final String LAST_OUTCOMES = "WITH RECURSIVE names AS ("
+        + "   (SELECT schema_name FROM muster.events WHERE " + IS_OUTCOME + " AND schema_name IS NOT NULL"
+        + "     ORDER BY schema_name LIMIT 1)"
+        + "   UNION ALL"
+        + "   SELECT (SELECT e.schema_name FROM muster.events e WHERE e." + IS_OUTCOME.replace("type IN", "type IN")
+        + "       AND e.schema_name > n.schema_name ORDER BY e.schema_name LIMIT 1)"
+        + "   FROM names n WHERE n.schema_name IS NOT NULL)"
+        + " SELECT (SELECT (e.data || jsonb_build_object('seq', e.seq, 'at', e.at))::text FROM muster.events e"
+        + "   WHERE e." + IS_OUTCOME + " AND e.schema_name = n.schema_name"
+        + "   ORDER BY e.seq DESC LIMIT 1) AS json"
+        + " FROM names n WHERE n.schema_name IS NOT NULL";
 
   private final Pool pool;
   private final String orchestrator;
@@ -61,6 +87,29 @@ public final class EventStore implements EventLog {
     return pool.preparedQuery(APPEND)
         .execute(Tuple.of(payload.typeName(), payload.schema(), fields, notifyPayload(fields)))
         .map(rows -> EventCodec.decode(rows.iterator().next().getString("json")));
+  }
+
+  /**
+   * Appends the events in one statement: one counter update for all of them (so they are numbered consecutively,
+   * gapless, and commit together), one row and one NOTIFY each.
+   */
+  @Override
+  public Future<List<Event>> appendAll(List<Payload> payloads) {
+    if (payloads.size() == 1) return append(payloads.get(0)).map(List::of);
+    int n = payloads.size();
+    String[] types = new String[n];
+    String[] schemas = new String[n];
+    String[] data = new String[n];
+    String[] notify = new String[n];
+    for (int i = 0; i < n; i++) {
+      Payload p = payloads.get(i);
+      JsonObject fields = EventCodec.encode(p, orchestrator);
+      types[i] = p.typeName();
+      schemas[i] = p.schema();
+      data[i] = fields.encode();
+      notify[i] = notifyPayload(fields).encode();
+    }
+    return pool.preparedQuery(APPEND_ALL).execute(Tuple.of(types, schemas, data, notify)).map(EventStore::events);
   }
 
   /**
@@ -105,10 +154,41 @@ public final class EventStore implements EventLog {
         .map(rows -> rows.iterator().next().getLong("seq"));
   }
 
+  /**
+   * Events after {@code seq} as {@link #after} reads them, with the log's horizon in the same snapshot: a replay
+   * that starts before the horizon may have missed pruned events, and says so.
+   */
+  public Future<Page> page(long seq, String schema, int limit) {
+    String events = SELECT_JSON + " WHERE seq > $1" + (schema == null ? "" : " AND schema_name = $3") + " ORDER BY seq LIMIT $2";
+    Tuple params = schema == null ? Tuple.of(seq, limit) : Tuple.of(seq, limit, schema);
+    return pool.preparedQuery("SELECT NULL::text AS json, seq AS horizon FROM muster.event_horizon"
+            + " UNION ALL (SELECT json, NULL FROM (" + events + ") e)")
+        .execute(params).map(rows -> {
+          long horizon = 0;
+          List<Event> list = new ArrayList<>(rows.size());
+          for (Row row : rows) {
+            String json = row.getString("json");
+            if (json == null) {
+              horizon = row.getLong("horizon");
+            } else {
+              list.add(EventCodec.decode(json));
+            }
+          }
+          list.sort(Comparator.comparingLong(Event::seq));
+          return new Page(list, horizon);
+        });
+  }
+
+  /** A page of the log, and its horizon: after {@code horizon} the log is whole. */
+  public record Page(List<Event> events, long horizon) {}
+
+  /**
+   * Each schema's latest outcome, one index probe per schema (a skip scan over {@code events_outcomes}): a replica
+   * reads it at start, and it stays quick however long the log is.
+   */
   @Override
   public Future<List<Event>> lastOutcomes() {
-    return pool.query("SELECT DISTINCT ON (schema_name) (data || jsonb_build_object('seq', seq, 'at', at))::text AS json"
-        + " FROM muster.events WHERE " + IS_OUTCOME + " ORDER BY schema_name, seq DESC")
+    return pool.query(LAST_OUTCOMES)
         .execute().map(EventStore::events);
   }
 

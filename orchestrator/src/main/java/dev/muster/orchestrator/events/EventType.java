@@ -16,9 +16,18 @@ public enum EventType {
   MIGRATION_APPLIED("migration.applied", Scope.SCHEMA),
   SCHEMA_READY("schema.ready", Scope.SCHEMA),
   SCHEMA_FAILED("schema.failed", Scope.SCHEMA),
+  // Lock safety (issue 14): a run waiting on a lock, its next attempt, and what someone did about it.
+  MIGRATION_BLOCKED("migration.blocked", Scope.SCHEMA),
+  MIGRATION_RETRYING("migration.retrying", Scope.SCHEMA),
+  MIGRATION_INTERVENED("migration.intervened", Scope.SCHEMA),
+  // Issue 9 (truth): drift accepted by `muster repair`; a run whose session died, to be tried again.
+  SCHEMA_REPAIRED("schema.repaired", Scope.SCHEMA),
+  SCHEMA_INTERRUPTED("schema.interrupted", Scope.SCHEMA),
   // Delegated runs (MUSTER_RUNNER=delegate): carried on every waiting stream of the schema.
   MIGRATOR_ELECTED("migrator.elected", Scope.SCHEMA),
-  MIGRATOR_LOST("migrator.lost", Scope.SCHEMA);
+  MIGRATOR_LOST("migrator.lost", Scope.SCHEMA),
+  // A bounded log (MUSTER_EVENTS_RETENTION): sent, never logged, at the start of a replay from before the horizon.
+  LOG_PRUNED("log.pruned", Scope.SCHEMA);
 
   /** Who an event is about, which decides whose arrival streams carry it. */
   public enum Scope {

@@ -140,6 +140,19 @@ public sealed interface Payload {
   }
 
   /**
+   * Not in the log: a stream's replay began after {@code after}, but events up to {@code horizon} may have been
+   * pruned ({@code MUSTER_EVENTS_RETENTION}). What follows is every event after {@code after} the log still has —
+   * each schema's latest outcome among them — then live ones. A client resumes from now and re-checks the state.
+   * {@code schema}: the stream's schema, or {@code null} on a stream of every schema.
+   */
+  record LogPruned(String schema, long after, long horizon) implements Payload {
+    @Override
+    public EventType type() {
+      return EventType.LOG_PRUNED;
+    }
+  }
+
+  /**
    * A delegated run begins: the replica holding the schema's lock elected this arrival as its migrator.
    *
    * @param run          the run's id: the number of this very event ({@code null} until it is in the log)
@@ -165,6 +178,90 @@ public sealed interface Payload {
       return EventType.MIGRATOR_LOST;
     }
   }
+
+  // Lock safety (issue 14).
+
+  /**
+   * A migration waits on a lock that these sessions hold (or wait for ahead of it), as {@code pg_blocking_pids}
+   * and {@code pg_stat_activity} told; published when the set of blockers changes.
+   *
+   * @param attempt       the migration's attempt (1 for the first)
+   * @param runPid        the migration session's backend pid
+   * @param lockTimeoutMs its lock_timeout ({@code 0}: none — a non-transactional migration)
+   */
+  record MigrationBlocked(String schema, String version, String description, int attempt, Integer runPid,
+      Long lockTimeoutMs, List<Blocker> blockers) implements Payload {
+    public MigrationBlocked {
+      blockers = blockers == null ? List.of() : List.copyOf(blockers);
+    }
+
+    @Override
+    public EventType type() {
+      return EventType.MIGRATION_BLOCKED;
+    }
+  }
+
+  /**
+   * A migration's lock wait timed out (55P03); it was rolled back and is tried again after {@code delayMs}.
+   *
+   * @param attempt  the attempt about to be made (2 for the first retry)
+   * @param blockers who held it up in the attempt that timed out
+   */
+  record MigrationRetrying(String schema, String version, String description, int attempt, Long delayMs, RunError error,
+      List<Blocker> blockers) implements Payload {
+    public MigrationRetrying {
+      blockers = blockers == null ? List.of() : List.copyOf(blockers);
+      if (error == null) error = new RunError(null, null);
+    }
+
+    @Override
+    public EventType type() {
+      return EventType.MIGRATION_RETRYING;
+    }
+  }
+
+  /**
+   * Someone (or the automatic policy) acted on a blocked run: cancelled or terminated a blocker, or aborted the
+   * run.
+   *
+   * @param pid  the blocker's pid ({@code null} for an abort)
+   * @param by   who asked: a name given with the call, the CLI's user, or {@code policy}
+   * @param done whether PostgreSQL signalled the session (an abort: whether a run was under way)
+   */
+  record MigrationIntervened(String schema, Action action, Integer pid, String by, boolean done) implements Payload {
+    @Override
+    public EventType type() {
+      return EventType.MIGRATION_INTERVENED;
+    }
+  }
+
+  /** What {@link MigrationIntervened} did. */
+  enum Action {
+    CANCEL("cancel"), TERMINATE("terminate"), ABORT("abort");
+
+    private final String wire;
+
+    Action(String wire) {
+      this.wire = wire;
+    }
+
+    public String wire() {
+      return wire;
+    }
+
+    public static Action fromWire(String wire) {
+      for (Action a : values()) if (a.wire.equals(wire)) return a;
+      return null;
+    }
+  }
+
+  /**
+   * A session that holds up a migration: its backend pid, {@code application_name}, role, client address,
+   * state ({@code idle in transaction}, {@code active}, ...), how long its transaction and its state have lasted
+   * when it was seen, and its query's first characters.
+   */
+  record Blocker(int pid, String application, String user, String clientAddr, String state, Long transactionAgeMs,
+      Long stateAgeMs, String query) {}
 
   /**
    * An event of a type this build does not know — a newer replica's, or a tool's that shares the log. It is
@@ -192,6 +289,42 @@ public sealed interface Payload {
       String output) {
     public FailureReport(String sqlState, String message, String version, String description) {
       this(sqlState, message, version, description, null, null);
+    }
+  }
+
+  /**
+   * {@code muster repair} accepted a drifted schema's history under its lock (Flyway's {@code repair}).
+   *
+   * @param accepted  the drift it accepted, as Flyway explained it ({@code null}: there was none)
+   * @param remaining drift still there afterwards ({@code null}: none; the schema is no longer drifted)
+   * @param aligned   applied migrations whose checksum and description were aligned with the files
+   * @param deleted   applied migrations with no file, marked deleted
+   * @param removed   failed migrations' rows removed
+   */
+  record SchemaRepaired(String schema, String accepted, String remaining, int aligned, int deleted, int removed)
+      implements Payload {
+    @Override
+    public EventType type() {
+      return EventType.SCHEMA_REPAIRED;
+    }
+  }
+
+  /**
+   * A run ended without an outcome because its session died (an operator's {@code pg_terminate_backend}, a restart):
+   * PostgreSQL rolled back what was under way, nobody runs the schema now, and it is tried again after a backoff
+   * until {@code attempts}; the last attempt's death is a {@code schema.failed} with its cause instead.
+   *
+   * @param version the migration that was running ({@code null}: none had started)
+   * @param attempt this run's attempt, 1-based, of {@code attempts}
+   */
+  record SchemaInterrupted(String schema, String version, int attempt, int attempts, RunError error) implements Payload {
+    public SchemaInterrupted {
+      if (error == null) error = new RunError(null, null);
+    }
+
+    @Override
+    public EventType type() {
+      return EventType.SCHEMA_INTERRUPTED;
     }
   }
 }

@@ -14,7 +14,12 @@ public enum SchemaStatus {
   /** At the latest version its migration files reach. */
   READY("ready"),
   /** Its last run failed, and it is still behind. */
-  FAILED("failed");
+  FAILED("failed"),
+  /**
+   * Its applied migrations no longer match the files (an edited checksum, an applied migration whose file is gone,
+   * an applied version the files do not know): never ready, whatever its version, until {@code repair} accepts it.
+   */
+  DRIFTED("drifted");
 
   private static final Map<String, SchemaStatus> BY_WIRE = new HashMap<>();
 

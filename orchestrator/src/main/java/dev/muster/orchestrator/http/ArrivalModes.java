@@ -9,8 +9,11 @@ import dev.muster.orchestrator.events.EventFeed;
 import dev.muster.orchestrator.events.Fields;
 import dev.muster.orchestrator.events.Payload;
 import dev.muster.orchestrator.events.SchemaStatus;
+import dev.muster.orchestrator.events.Event;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * The three ways an arrival is answered: an event stream that ends after its terminal event
@@ -24,25 +27,31 @@ final class ArrivalModes {
   private final Coordinator coordinator;
   private final EventFeed feed;
   private final Streams streams;
+  private final BooleanSupplier databaseDown;
 
-  ArrivalModes(Coordinator coordinator, EventFeed feed, Streams streams) {
+  /** @param databaseDown whether this replica has lost its database, for a timeout's answer to say so */
+  ArrivalModes(Coordinator coordinator, EventFeed feed, Streams streams, BooleanSupplier databaseDown) {
     this.coordinator = coordinator;
     this.feed = feed;
     this.streams = streams;
+    this.databaseDown = databaseDown;
   }
 
   /** The arrival's schema events, ending after its terminal one. */
   void stream(RoutingContext ctx, Held held, Arrival arrival) {
     Subscription subscription = follow(held, arrival);
     EventStream stream = streams.open(ctx, held);
-    subscription.set(feed.subscribe(arrival.streamFrom(), arrival.schema(), event -> {
-      if (!arrival.carries(event)) return;
+    Consumer<Event> onEvent = event -> {
+      if (stream.ended() || !arrival.carries(event)) return;
       stream.send(event);
       if (arrival.isTerminal(event)) {
-        subscription.cancel();
+        subscription.finish();
         stream.end();
       }
-    }));
+    };
+    subscription.set(feed.subscribeArrival(arrival.streamFrom(), arrival.schema(), arrival.service(),
+        arrival.instance(), onEvent));
+    coordinator.attach(arrival, onEvent); // its give-up, on time, before the log has it
   }
 
   /**
@@ -51,10 +60,13 @@ final class ArrivalModes {
    */
   void await(RoutingContext ctx, Held held, Arrival arrival) {
     Subscription subscription = follow(held, arrival);
-    subscription.set(feed.subscribe(arrival.streamFrom(), arrival.schema(), event -> {
+    boolean[] answered = {false};
+    Consumer<Event> onEvent = event -> {
+      if (answered[0]) return;
       if (arrival.canMigrate() && event.payload() instanceof Payload.MigratorElected elected
           && coordinator.handOff(arrival, event.seq())) {
-        subscription.cancel();
+        answered[0] = true;
+        subscription.cancel(); // not finished: the held answer's release detaches the arrival, as handOff expects
         json(ctx, 200, new JsonObject().put(Fields.SCHEMA, arrival.schema())
             .put(Fields.STATE, SchemaStatus.MIGRATING.wire()).put(Fields.ROLE, "migrator")
             .put(Fields.RUN, event.seq()).put(Fields.LEASE_SECONDS, elected.leaseSeconds())
@@ -62,21 +74,27 @@ final class ArrivalModes {
         return;
       }
       if (!arrival.isTerminal(event)) return;
-      subscription.cancel();
+      answered[0] = true;
+      subscription.finish();
       Payload p = event.payload();
       if (p instanceof Payload.SchemaFailed failed) {
         json(ctx, 409, new JsonObject().put(Fields.SCHEMA, arrival.schema()).put(Fields.STATE, SchemaStatus.FAILED.wire())
             .put(Fields.MESSAGE, "the migration of schema " + arrival.schema() + " failed: " + failed.error().message())
             .put(Fields.ERROR, EventCodec.encode(failed.report())));
       } else if (p instanceof Payload.ServiceGaveUp) {
+        // Said when it is so: the client tells "timed out" from "timed out because the database is down".
+        String why = databaseDown.getAsBoolean() ? "; the orchestrator's database is unavailable" : "";
         Responses.error(ctx, new ApiException(504, "timeout", arrival.service() + " gave up waiting for schema "
-            + arrival.schema() + " after " + arrival.timeout().toSeconds() + " s"));
+            + arrival.schema() + " after " + arrival.timeout().toSeconds() + " s" + why));
       } else {
         String version = p instanceof Payload.SchemaReady ready ? ready.version() : ((Payload.ServiceReleased) p).version();
         json(ctx, 200, new JsonObject().put(Fields.SCHEMA, arrival.schema()).put(Fields.STATE, SchemaStatus.READY.wire())
             .put(Fields.VERSION, version));
       }
-    }));
+    };
+    subscription.set(feed.subscribeArrival(arrival.streamFrom(), arrival.schema(), arrival.service(),
+        arrival.instance(), onEvent));
+    coordinator.attach(arrival, onEvent);
   }
 
   /** {@code 202} at once: the arrival is on record; the client follows it some other way. */
@@ -90,7 +108,9 @@ final class ArrivalModes {
     Subscription subscription = new Subscription();
     held.onRelease(() -> {
       subscription.cancel();
-      coordinator.detach(arrival);
+      // Gone before its end: forgotten. Ended by its terminal event (a stream is served before the coordinator
+      // hears the outcome): left for the coordinator to settle and record.
+      if (!subscription.finished()) coordinator.detach(arrival);
     });
     return subscription;
   }

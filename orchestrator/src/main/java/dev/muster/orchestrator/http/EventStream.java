@@ -2,7 +2,9 @@ package dev.muster.orchestrator.http;
 
 import dev.muster.orchestrator.events.Event;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 /**
@@ -17,6 +19,9 @@ import java.time.Duration;
  * </ul>
  */
 final class EventStream {
+  /** The last event framed, for the next stream it goes to; any thread may replace it. */
+  private static volatile Frame lastFrame;
+
   private final Vertx vertx;
   private final HttpServerResponse response;
   private final Held held;
@@ -56,10 +61,24 @@ final class EventStream {
       drop("slow_reader"); // it resumes from the log where it was
       return;
     }
-    // An event not in the log yet has no number to resume after: it goes without an id line.
-    write((event.logged() ? "id: " + event.seq() + "\n" : "") + "event: " + event.typeName() + "\ndata: "
-        + event.encoded() + "\n\n");
+    write(Buffer.buffer(frame(event)));
   }
+
+  /**
+   * The event as an SSE frame, in UTF-8: made once for all the streams it goes to (they receive it one after the
+   * other), each stream writing its own view of the same bytes.
+   */
+  static byte[] frame(Event event) {
+    Frame f = lastFrame;
+    if (f != null && f.event == event) return f.bytes;
+    // An event not in the log yet has no number to resume after: it goes without an id line.
+    byte[] bytes = ((event.logged() ? "id: " + event.seq() + "\n" : "") + "event: " + event.typeName() + "\ndata: "
+        + event.encoded() + "\n\n").getBytes(StandardCharsets.UTF_8);
+    lastFrame = new Frame(event, bytes);
+    return bytes;
+  }
+
+  private record Frame(Event event, byte[] bytes) {}
 
   /** Ends the stream normally, after the last event. */
   void end() {
@@ -79,8 +98,12 @@ final class EventStream {
   }
 
   private void write(String text) {
+    write(Buffer.buffer(text));
+  }
+
+  private void write(Buffer data) {
     if (pending++ == 0) progressNanos = System.nanoTime();
-    response.write(text).onComplete(ar -> {
+    response.write(data).onComplete(ar -> {
       pending--;
       progressNanos = System.nanoTime();
     });

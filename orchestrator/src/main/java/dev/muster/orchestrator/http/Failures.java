@@ -81,6 +81,8 @@ final class Failures {
       case VERSION_SKEW -> new ApiException(409, "version_skew", refused.getMessage(), new JsonObject()
           .put(Fields.SCHEMA, refused.schema()).put(Fields.REQUIRED_VERSION, refused.requiredVersion())
           .put(Fields.LATEST_VERSION, refused.latestVersion()));
+      case DRIFTED -> new ApiException(409, "schema_drifted", refused.getMessage(), new JsonObject()
+          .put(Fields.SCHEMA, refused.schema()));
     };
   }
 

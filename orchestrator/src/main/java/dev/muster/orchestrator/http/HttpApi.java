@@ -48,10 +48,12 @@ public final class HttpApi implements Handler<HttpServerRequest> {
     this.metrics = new Metrics(broadcaster, coordinator, this::openStreams);
     this.limits = new StreamLimits(config.maxStreams(), config.maxStreamsPerClient(), metrics);
     Streams streams = new Streams(vertx, limits, config.heartbeat(), config.streamIdleTimeout(), metrics);
-    Arrivals arrivals = new Arrivals(config, coordinator, access, streams, new ArrivalModes(coordinator, broadcaster, streams));
+    Arrivals arrivals = new Arrivals(config, coordinator, access, streams, new ArrivalModes(coordinator, broadcaster, streams,
+        () -> !broadcaster.listening()));
     this.router = Routes.build(vertx, access, config.maxBodyBytes(), arrivals, new Runs(coordinator),
-        new Reads(config.schemas(), coordinator, broadcaster, streams), new Health(pool, broadcaster), metrics,
-        new Failures(config.maxBodyBytes()));
+        new Reads(config.schemas(), coordinator, broadcaster, streams, new RunBackends(vertx, config.database())),
+        new Health(pool, broadcaster), metrics, new Failures(config.maxBodyBytes()),
+        new Interventions(vertx, config.schemas(), coordinator, config.database()));
   }
 
   private int openStreams() {

@@ -64,6 +64,14 @@ final class Metrics {
         .description("Event streams and ?wait=true requests this replica holds open").register(registry);
     Gauge.builder("muster.services.waiting", coordinator, c -> c.views().stream().mapToInt(SchemaView::waiting).sum())
         .description("Services waiting for their schema, fleet-wide, as this replica follows the log").register(registry);
+    Gauge.builder("muster.migrations.blocked", coordinator,
+            c -> c.views().stream().filter(v -> v.blocked() != null).count())
+        .description("Schemas whose run waits on a lock another session holds (migration.blocked / retrying)")
+        .register(registry);
+    Gauge.builder("muster.migrations.blocked.attempts", coordinator,
+            c -> c.views().stream().filter(v -> v.blocked() != null).mapToInt(v -> v.blocked().attempt()).max().orElse(0))
+        .description("The highest attempt a blocked run is at, over every schema (0: none blocked)")
+        .register(registry);
     Gauge.builder("muster.events.last.seq", broadcaster, Broadcaster::lastSeq)
         .description("Number of the last event of the log this replica has delivered").register(registry);
     broadcaster.subscribe(this::observe);

@@ -22,12 +22,14 @@ final class Reads {
   private final Coordinator coordinator;
   private final EventFeed feed;
   private final Streams streams;
+  private final RunBackends backends;
 
-  Reads(SchemaNames allowed, Coordinator coordinator, EventFeed feed, Streams streams) {
+  Reads(SchemaNames allowed, Coordinator coordinator, EventFeed feed, Streams streams, RunBackends backends) {
     this.allowed = allowed;
     this.coordinator = coordinator;
     this.feed = feed;
     this.streams = streams;
+    this.backends = backends;
   }
 
   /** {@code GET /api/v1/schemas}: every schema this replica knows. */
@@ -40,7 +42,11 @@ final class Reads {
   /** {@code GET /api/v1/schemas/{schema}}. */
   void schema(RoutingContext ctx) {
     String schema = RequestChecks.schema(ctx.pathParam(Fields.SCHEMA), allowed);
-    coordinator.view(schema).onSuccess(view -> json(ctx, 200, view.toJson())).onFailure(ctx::fail);
+    // A run under way: its session as PostgreSQL sees it now (active, waiting on a lock, idle in transaction).
+    coordinator.view(schema)
+        .compose(view -> view.lockHolder() == null ? io.vertx.core.Future.succeededFuture(view)
+            : backends.of(schema).map(view::withRunBackend).otherwise(view))
+        .onSuccess(view -> json(ctx, 200, view.toJson())).onFailure(ctx::fail);
   }
 
   /**

@@ -20,6 +20,9 @@ final class Routes {
   static final String SCHEMA = SCHEMAS + "/{schema}";
   static final String SCHEMA_READY = SCHEMA + "/ready";
   static final String EVENTS = "/api/v1/events";
+  static final String BLOCKER_CANCEL = SCHEMA + "/blockers/{pid}/cancel";
+  static final String BLOCKER_TERMINATE = SCHEMA + "/blockers/{pid}/terminate";
+  static final String ABORT = SCHEMA + "/abort";
   static final String RUN_HEARTBEAT = "/api/v1/runs/{run}/heartbeat";
   static final String RUN_REPORT = "/api/v1/runs/{run}/report";
   static final String HEALTH = "/health";
@@ -31,8 +34,16 @@ final class Routes {
   private Routes() {}
 
   static Router build(Vertx vertx, Access access, int maxBodyBytes, Arrivals arrivals, Runs runs, Reads reads,
-      Health health, Metrics metrics, Failures failures) {
+      Health health, Metrics metrics, Failures failures, Interventions interventions) {
     Router router = Router.router(vertx);
+    // Admin calls on a blocked run: the write token before the body is read (its own route, as for arrivals).
+    for (String path : new String[] {BLOCKER_CANCEL, BLOCKER_TERMINATE, ABORT}) router.post(pattern(path)).handler(write(access));
+    router.post(pattern(BLOCKER_CANCEL)).handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes))
+        .handler(ctx -> interventions.signal(ctx, false));
+    router.post(pattern(BLOCKER_TERMINATE)).handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes))
+        .handler(ctx -> interventions.signal(ctx, true));
+    router.post(pattern(ABORT)).handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes))
+        .handler(interventions::abort);
     router.get(HEALTH).handler(health::live);
     router.get(READY).handler(health::ready);
     router.get(METRICS).handler(read(access)).handler(ctx -> ctx.response()
@@ -93,6 +104,9 @@ final class Routes {
           int slash = rest.indexOf('/');
           if (slash < 0) return SCHEMA;
           if (rest.substring(slash).equals("/ready")) return SCHEMA_READY;
+          if (rest.substring(slash).equals("/abort")) return ABORT;
+          if (rest.substring(slash).matches("/blockers/[^/]+/cancel")) return BLOCKER_CANCEL;
+          if (rest.substring(slash).matches("/blockers/[^/]+/terminate")) return BLOCKER_TERMINATE;
         }
         return path.startsWith("/api/") ? OTHER_API : "static";
     }
@@ -100,7 +114,14 @@ final class Routes {
 
   /** The path as Vert.x's router writes a parameter: {@code :schema}. */
   private static String pattern(String path) {
-    return path.replace("{schema}", ":schema").replace("{run}", ":run");
+    return path.replace("{schema}", ":schema").replace("{pid}", ":pid").replace("{run}", ":run");
+  }
+
+  private static io.vertx.core.Handler<RoutingContext> write(Access access) {
+    return ctx -> {
+      access.requireWrite(ctx.request());
+      ctx.next();
+    };
   }
 
   private static io.vertx.core.Handler<RoutingContext> read(Access access) {

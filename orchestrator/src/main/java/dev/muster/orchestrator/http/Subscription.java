@@ -4,6 +4,7 @@ package dev.muster.orchestrator.http;
 final class Subscription {
   private Runnable cancel;
   private boolean cancelled;
+  private boolean finished;
 
   void set(Runnable cancel) {
     if (cancelled) {
@@ -16,5 +17,15 @@ final class Subscription {
   void cancel() {
     cancelled = true;
     if (cancel != null) cancel.run();
+  }
+
+  /** Ends it because its terminal event came: the coordinator settles the arrival itself. */
+  void finish() {
+    finished = true;
+    cancel();
+  }
+
+  boolean finished() {
+    return finished;
   }
 }

@@ -1,16 +1,18 @@
 package dev.muster.orchestrator.lock;
 
+import dev.muster.orchestrator.db.KeepAlive;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
-import io.vertx.sqlclient.Tuple;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -23,14 +25,14 @@ import java.util.function.Consumer;
  * {@code CREATE INDEX CONCURRENTLY} in the holder's migration waits for, while it waits for the holder —
  * a deadlock (flyway#1654, golang-migrate#960). Callers try, and try again when events say so.
  *
+ * <p>Keys: {@link LockKeys}. A lock is the schema's 64-bit key and, while replicas from before it may run, its
+ * legacy CRC-32 key as well; a legacy key held by a session that takes new keys too is another schema's
+ * (a CRC-32 collision) and does not stop the run ({@link LockSql#tryLock}).
+ *
  * <p>One idle connection is kept for tries; when a try succeeds, that connection becomes the lock.
  * Not thread-safe: use it from one Vert.x context.
  */
 public final class SchemaLock implements Locks {
-  private static final String HOLDER = "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
-      + " WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = ? AND l.objid::bigint = ? AND l.objsubid = 2"
-      + " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())";
-
   private final Vertx vertx;
   private final PgConnectOptions options;
   private Future<PgConnection> spare;
@@ -56,17 +58,18 @@ public final class SchemaLock implements Locks {
   @Override
   public Future<Lease> tryAcquire(String schema, Consumer<String> lost) {
     // Take the spare for this try alone: two tries sharing a session could both succeed on it.
-    Future<PgConnection> connection = spare != null ? spare : PgConnection.connect(vertx, options);
+    Future<PgConnection> connection = spare != null ? spare : connect();
     spare = null;
     return connection.compose(conn -> conn
-        .preparedQuery("SELECT pg_try_advisory_lock($1, $2) AS locked")
-        .execute(Tuple.of(LockKeys.NAMESPACE, LockKeys.forSchema(schema)))
+        .query(LockSql.tryLock(schema))
+        .execute()
         .compose(rows -> {
-          if (!rows.iterator().next().getBoolean("locked")) {
+          int state = rows.iterator().next().getInteger("state");
+          if (state == 0) {
             keepSpare(conn);
             return Future.<Lease>succeededFuture(null);
           }
-          Held held = new Held(schema, conn);
+          Held held = new Held(schema, conn, state == 1);
           conn.closeHandler(v -> {
             if (!held.released) lost.accept(schema);
           });
@@ -74,25 +77,49 @@ public final class SchemaLock implements Locks {
         }, failure -> conn.close().transform(v -> Future.<Lease>failedFuture(failure))));
   }
 
+  /** A lock session: it holds the marker that says it takes new keys ({@link LockKeys#MARKER}). */
+  /** A lock session: it must outlive any idle timeout, since a lock that vanishes mid-run invites a take-over. */
+  private Future<PgConnection> connect() {
+    return PgConnection.connect(vertx, options)
+        .compose(conn -> KeepAlive.apply(conn).compose(c -> c.query(LockSql.marker()).execute())
+            .map(rows -> conn)
+            .recover(e -> conn.close().transform(v -> Future.failedFuture(e))));
+  }
+
   /**
    * Who holds each of {@code schemas}' locks in this database, by schema: the replica id for a Muster lock
    * session, {@code "session <application_name>"} for another session. Schemas whose lock is free are absent.
    */
   public static Map<String, String> holders(Connection c, Collection<String> schemas) throws SQLException {
+    Map<Long, String> byKey = new HashMap<>();
+    Map<Long, List<String>> byLegacy = new HashMap<>();
+    for (String schema : schemas) {
+      byKey.put(LockKeys.key(schema), schema);
+      byLegacy.computeIfAbsent(Integer.toUnsignedLong(LockKeys.legacy(schema)), k -> new ArrayList<>()).add(schema);
+    }
     Map<String, String> holders = new HashMap<>();
-    String prefix = applicationName("");
-    try (PreparedStatement st = c.prepareStatement(HOLDER)) {
-      for (String schema : schemas) {
-        st.setLong(1, Integer.toUnsignedLong(LockKeys.NAMESPACE));
-        st.setLong(2, Integer.toUnsignedLong(LockKeys.forSchema(schema)));
-        try (ResultSet rs = st.executeQuery()) {
-          if (!rs.next()) continue;
-          String name = rs.getString(1);
-          holders.put(schema, name != null && name.startsWith(prefix) ? name.substring(prefix.length()) : "session " + name);
+    Map<String, String> oldHolders = new HashMap<>();
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(LockSql.HOLDERS)) {
+      while (rs.next()) {
+        String holder = holderName(rs.getString("application_name"));
+        if (rs.getInt("kind") == 1) {
+          String schema = byKey.get(rs.getLong("key"));
+          if (schema != null) holders.put(schema, holder);
+        } else if (!rs.getBoolean("new_keys")) {
+          // A replica from before the new keys: it holds the legacy key of some schema with this CRC-32.
+          for (String schema : byLegacy.getOrDefault(rs.getLong("key"), List.of())) oldHolders.put(schema, holder);
         }
       }
     }
+    oldHolders.forEach(holders::putIfAbsent);
     return holders;
+  }
+
+  /** The replica id for a Muster lock session, {@code "session <application_name>"} for another session. */
+  static String holderName(String applicationName) {
+    String prefix = applicationName("");
+    return applicationName != null && applicationName.startsWith(prefix) ? applicationName.substring(prefix.length())
+        : "session " + applicationName;
   }
 
   private void keepSpare(PgConnection conn) {
@@ -113,11 +140,13 @@ public final class SchemaLock implements Locks {
   private static final class Held implements Lease {
     private final String schema;
     private final PgConnection connection;
+    private final boolean withLegacy;
     private boolean released;
 
-    private Held(String schema, PgConnection connection) {
+    private Held(String schema, PgConnection connection, boolean withLegacy) {
       this.schema = schema;
       this.connection = connection;
+      this.withLegacy = withLegacy;
     }
 
     @Override
@@ -129,8 +158,8 @@ public final class SchemaLock implements Locks {
     public Future<Void> release() {
       released = true;
       // Closing the session releases the lock too; unlocking first makes the release explicit in the logs.
-      return connection.preparedQuery("SELECT pg_advisory_unlock($1, $2)")
-          .execute(Tuple.of(LockKeys.NAMESPACE, LockKeys.forSchema(schema)))
+      return connection.query(LockSql.unlock(schema, withLegacy))
+          .execute()
           .<Void>mapEmpty()
           .eventually(connection::close)
           .otherwise((Void) null);

@@ -43,6 +43,8 @@ public final class Projection {
       }
       case SCHEMA_LOCK_ACQUIRED -> {
         s.holder = event.orchestrator();
+        s.lockSince = event.at();
+        s.blocked = null;
         s.lastFailure = null;
         s.status = SchemaStatus.MIGRATING;
       }
@@ -53,14 +55,46 @@ public final class Projection {
       case MIGRATION_APPLIED -> {
         s.applied(((Payload.MigrationApplied) p).version());
         s.runningMigration = null;
+        s.blocked = null;
       }
+      case MIGRATION_BLOCKED -> {
+        Payload.MigrationBlocked b = (Payload.MigrationBlocked) p;
+        s.blocked = new SchemaView.Blocked(b.version(), b.attempt(), b.runPid(), b.blockers(), event.at(), null);
+      }
+      case MIGRATION_RETRYING -> {
+        Payload.MigrationRetrying r = (Payload.MigrationRetrying) p;
+        SchemaView.Blocked prev = s.blocked != null && java.util.Objects.equals(s.blocked.version(), r.version())
+            ? s.blocked : null;
+        boolean seen = !r.blockers().isEmpty();
+        s.blocked = new SchemaView.Blocked(r.version(), r.attempt(), prev == null ? null : prev.runPid(),
+            seen ? r.blockers() : prev == null ? List.of() : prev.blockers(),
+            seen || prev == null ? event.at() : prev.seenAt(), r.delayMs());
+      }
+      case MIGRATION_INTERVENED -> { }
       case SCHEMA_READY, SCHEMA_FAILED -> settle(s, event, (Payload.Outcome) p);
+      case SCHEMA_INTERRUPTED -> {
+        // Its run's session died: nobody runs it until the retry takes the lock again.
+        s.holder = null;
+        s.runningMigration = null;
+        if (s.observed) {
+          s.rest();
+        } else {
+          s.status = SchemaStatus.UNKNOWN;
+        }
+      }
+      case SCHEMA_REPAIRED -> {
+        // The history now matches the files (or still does not, as the repair says); a failure it leaves is gone.
+        s.drift = ((Payload.SchemaRepaired) p).remaining();
+        s.lastFailure = null;
+        if (s.holder == null && s.runningMigration == null && s.observed) s.rest();
+      }
       case MIGRATOR_ELECTED -> {
         // A delegated run: the holder's elected instance migrates.
         s.holder = event.orchestrator();
         s.lastFailure = null;
         s.status = SchemaStatus.MIGRATING;
       }
+      case LOG_PRUNED -> { } // never in the log: it tells a stream's reader, not the state
       default -> { }
     }
   }
@@ -71,6 +105,7 @@ public final class Projection {
     s.latest = info.latest();
     s.pending = info.pending();
     s.applied(info.current());
+    s.drift = info.drift();
     s.observed = true;
     if (s.holder == null && s.runningMigration == null) s.rest();
   }
@@ -86,6 +121,8 @@ public final class Projection {
       s.status = SchemaStatus.MIGRATING;
     } else {
       s.runningMigration = null;
+      s.blocked = null;
+      s.lockSince = null;
       if (s.status == SchemaStatus.MIGRATING) {
         if (s.observed) {
           s.rest();
@@ -135,6 +172,8 @@ public final class Projection {
     s.applied(outcome.reached());
     s.holder = null;
     s.runningMigration = null;
+    s.blocked = null;
+    s.lockSince = null;
     s.waiting.clear();
     boolean failed = outcome instanceof Payload.SchemaFailed;
     s.lastFailure = failed ? ((Payload.SchemaFailed) outcome).report() : null;
@@ -160,6 +199,10 @@ public final class Projection {
     String runningMigration;
     SchemaView.LastRun lastRun;
     FailureReport lastFailure;
+    SchemaView.Blocked blocked;
+    java.time.Instant lockSince;
+    /** Flyway's explanation while the history does not match the files, as last read. */
+    String drift;
 
     State(String name) {
       this.name = name;
@@ -180,8 +223,11 @@ public final class Projection {
     }
 
     SchemaView view() {
-      return new SchemaView(name, status, version, latest, pending, waiting.size(), holder, runningMigration, lastRun,
-          status == SchemaStatus.FAILED ? lastFailure : null);
+      // Drift outranks every state but a run under way: a drifted schema is never ready, failed or pending.
+      SchemaStatus shown = drift != null && status != SchemaStatus.MIGRATING ? SchemaStatus.DRIFTED : status;
+      return new SchemaView(name, shown, version, latest, pending, waiting.size(), holder, runningMigration, lastRun,
+          shown == SchemaStatus.FAILED ? lastFailure : null, holder == null ? null : blocked,
+          holder == null ? null : lockSince, null, shown == SchemaStatus.DRIFTED ? drift : null);
     }
   }
 }

@@ -17,6 +17,16 @@ public final class MigrationFailure extends Exception {
     this.schemaVersion = schemaVersion;
   }
 
+  /** A failure in Muster's own words ({@code message}), with the SQLSTATE it stands for. */
+  public MigrationFailure(String sqlState, String message, Throwable cause, String version, String description,
+      String schemaVersion) {
+    super(message, cause);
+    this.sqlState = sqlState;
+    this.version = version;
+    this.description = description;
+    this.schemaVersion = schemaVersion;
+  }
+
   /** The schema's version after the failure: the last migration that committed, {@code null} for none. */
   public String schemaVersion() {
     return schemaVersion;
@@ -33,6 +43,23 @@ public final class MigrationFailure extends Exception {
    */
   public boolean connectionLost() {
     return sqlState != null && (sqlState.startsWith("08") || sqlState.startsWith("57P0"));
+  }
+
+  /** SQLSTATE 57P01: {@code pg_terminate_backend}, or a server shutting down. */
+  public boolean terminatedByAdministrator() {
+    return "57P01".equals(sqlState);
+  }
+
+  /**
+   * True when Flyway gave up waiting for its own lock on the history table: another session (a previous run, a
+   * Flyway run outside Muster) still works on the schema. Nothing failed; run again later.
+   */
+  public boolean lockContention() {
+    for (Throwable c = getCause(); c != null; c = c.getCause()) {
+      String m = c.getMessage();
+      if (m != null && m.contains("attempting to acquire PostgreSQL advisory lock")) return true;
+    }
+    return false;
   }
 
   /** Version of the migration that failed, or {@code null} when no migration had started (e.g. validation). */

@@ -1,9 +1,11 @@
 package dev.muster.orchestrator.runner;
 
+import dev.muster.orchestrator.events.Payload;
 import dev.muster.orchestrator.projection.SchemaInfo;
 import io.vertx.core.Future;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -30,6 +32,33 @@ public interface Runner {
      * has one, so what is written there commits with the migration or not at all.
      */
     void applied(Connection migration, String version, String description, long durationMs) throws SQLException;
+
+    // Lock safety (docs/lock-safety.md): what a runner that waits on locks tells, and how it is stopped.
+
+    /** The migration waits on locks these sessions hold; told when the set of blockers changes. */
+    default void blocked(Payload.MigrationBlocked blocked) {}
+
+    /** The migration's lock wait timed out; it is tried again after a pause. */
+    default void retrying(Payload.MigrationRetrying retrying) {}
+
+    /** The automatic policy signalled a blocker. */
+    default void intervened(Payload.MigrationIntervened intervened) {}
+
+    /**
+     * Pauses before the next attempt; returns false, early, when the run is aborted meanwhile.
+     */
+    default boolean pause(Duration delay) throws InterruptedException {
+      Thread.sleep(delay.toMillis());
+      return true;
+    }
+
+    /** Who aborted the run, or {@code null} while it goes on. */
+    default String abortedBy() {
+      return null;
+    }
+
+    /** What the runner does to stop its statement under way when the run is aborted (a cancel of its session). */
+    default void onAbort(Runnable cancel) {}
   }
 
   /** What a run found under the lock: the interrupted index builds it dropped, and the schema then. */

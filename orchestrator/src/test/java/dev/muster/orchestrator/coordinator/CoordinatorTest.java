@@ -1,10 +1,13 @@
 package dev.muster.orchestrator.coordinator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.muster.orchestrator.config.MusterConfig;
 import dev.muster.orchestrator.config.SchemaNames;
+import dev.muster.orchestrator.events.Event;
+import dev.muster.orchestrator.events.EventLog;
 import dev.muster.orchestrator.events.EventType;
 import dev.muster.orchestrator.events.Payload;
 import dev.muster.orchestrator.events.SchemaStatus;
@@ -86,6 +89,93 @@ class CoordinatorTest {
     log.deliver();
     assertEquals(List.of("patient"), log.events().stream().filter(e -> e.type() == EventType.SERVICE_RELEASED)
         .map(e -> ((Payload.ServiceReleased) e.payload()).instance()).toList());
+  }
+
+  @Test
+  void aDeadlineHoldsWhileTheLogIsDownAndTheGiveUpIsRecordedWhenItIsBack() {
+    runner.holdRuns();
+    boolean[] down = {false};
+    EventLog writer = log.writer("replica-a");
+    EventLog flaky = new EventLog() {
+      @Override
+      public Future<Event> append(Payload payload) {
+        return down[0] ? Future.failedFuture("Connection refused") : writer.append(payload);
+      }
+
+      @Override
+      public void appendInTransaction(java.sql.Connection transaction, Payload payload) throws java.sql.SQLException {
+        writer.appendInTransaction(transaction, payload);
+      }
+
+      @Override
+      public Future<List<Event>> lastOutcomes() {
+        return writer.lastOutcomes();
+      }
+    };
+    Coordinator c = new Coordinator(config, flaky, log, locks, schema -> runner, clock);
+    c.start();
+    Arrival arrival = c.arrive(request("impatient", Duration.ofSeconds(8))).result();
+    List<Event> pushed = new ArrayList<>();
+    c.attach(arrival, pushed::add);
+    down[0] = true;
+
+    clock.advance(Duration.ofSeconds(8));
+    assertEquals(1, pushed.size(), "told at its deadline, with the log down");
+    assertEquals(EventType.SERVICE_GAVE_UP, pushed.get(0).type());
+    assertFalse(pushed.get(0).logged());
+    assertEquals(0, log.count(EventType.SERVICE_GAVE_UP));
+
+    clock.advance(Duration.ofSeconds(30));
+    assertEquals(0, log.count(EventType.SERVICE_GAVE_UP), "still down: kept, not lost");
+    down[0] = false;
+    clock.advance(Duration.ofSeconds(3));
+    assertEquals(1, log.count(EventType.SERVICE_GAVE_UP), "written once the log is back, once");
+    clock.advance(Duration.ofSeconds(30));
+    assertEquals(1, log.count(EventType.SERVICE_GAVE_UP));
+    assertEquals(1, pushed.size());
+  }
+
+  @Test
+  void manyWaitersAreReleasedInOneAppendAfterTheOutcome() {
+    runner.holdRuns();
+    List<Integer> batches = new ArrayList<>();
+    EventLog writer = log.writer("replica-a");
+    EventLog counting = new EventLog() {
+      @Override
+      public Future<Event> append(Payload payload) {
+        batches.add(1);
+        return writer.append(payload);
+      }
+
+      @Override
+      public Future<List<Event>> appendAll(List<Payload> payloads) {
+        if (payloads.size() == 1) return append(payloads.get(0)).map(List::of);
+        batches.add(payloads.size());
+        List<Event> all = new ArrayList<>();
+        for (Payload p : payloads) all.add(log.add("replica-a", p));
+        return Future.succeededFuture(all);
+      }
+
+      @Override
+      public void appendInTransaction(java.sql.Connection transaction, Payload payload) throws java.sql.SQLException {
+        writer.appendInTransaction(transaction, payload);
+      }
+
+      @Override
+      public Future<List<Event>> lastOutcomes() {
+        return writer.lastOutcomes();
+      }
+    };
+    Coordinator c = new Coordinator(config, counting, log, locks, schema -> runner, clock);
+    c.start();
+    for (int i = 0; i < 50; i++) c.arrive(request("app-" + i, null));
+    log.deliver();
+    batches.clear();
+    runner.release();
+    log.deliver();
+    assertEquals(51, log.count(EventType.SERVICE_STARTING) + log.count(EventType.SCHEMA_READY));
+    assertEquals(50, log.count(EventType.SERVICE_RELEASED));
+    assertEquals(List.of(1, 1, 1, 50), batches, "two migrations started and the outcome, then every release in one append");
   }
 
   @Test

@@ -28,11 +28,11 @@ class RunSchedulerTest {
   private final Set<String> wanted = new HashSet<>();
 
   private RunScheduler scheduler(int maxParallel) {
-    return new RunScheduler(maxParallel, CHECK, locks, (schema, lease) -> {
+    return new RunScheduler(maxParallel, CHECK, locks, (schema, lease, attempt) -> {
       started.add(schema);
       Promise<Void> done = Promise.promise();
       runs.put(schema, done);
-      return done.future().eventually(lease::release);
+      return done.future().eventually(lease::release).map(Run.End.DONE);
     }, clock, wanted::contains);
   }
 

@@ -26,10 +26,22 @@ class EventCodecTest {
         new Payload.MigrationApplied("public", "2", "add orders", 15L),
         new Payload.SchemaReady("public", "3", 2, 40L),
         new Payload.SchemaFailed("public", "3", "broken", "2", new Payload.RunError("42P01", "no such table"), 41L),
+        // Lock safety.
+        new Payload.MigrationBlocked("public", "2", "add column", 1, 4712, 1000L, List.of(new Payload.Blocker(18142,
+            "app-3", "app", "10.0.0.5", "idle in transaction", 41_000L, 40_000L, "SELECT count(*) FROM t"))),
+        new Payload.MigrationRetrying("public", "2", "add column", 2, 180L,
+            new Payload.RunError("55P03", "canceling statement due to lock timeout"), List.of()),
+        new Payload.MigrationIntervened("public", Payload.Action.CANCEL, 18142, "alice", true),
+        new Payload.SchemaRepaired("public", "checksum mismatch for 2", null, 1, 0, 0),
+        new Payload.SchemaInterrupted("public", "2", 1, 3, new Payload.RunError("57P01",
+            "terminating connection due to administrator command")),
+        // Delegated runs.
         new Payload.MigratorElected("legacy", "web", "web-1", 9L, 15, "3f2a", "4b1c", "deploy-7"),
         new Payload.MigratorLost("legacy", "web", "web-1", 9L, Payload.MigratorLost.LEASE_EXPIRED),
         new Payload.SchemaFailed("legacy", null, null, "3f2a",
-            new Payload.RunError(null, "web/web-1's migration command failed with exit code 1", 1, "boom\n"), 5L));
+            new Payload.RunError(null, "web/web-1's migration command failed with exit code 1", 1, "boom\n"), 5L),
+        // A bounded log.
+        new Payload.LogPruned("public", 10L, 250L));
   }
 
   /** As the log hands an appended event back: its fields with seq and at. */
@@ -94,7 +106,9 @@ class EventCodecTest {
         "2026-12-01T10:11:12+00:00");
     assertEquals(42L, ((Payload.MigratorElected) elected.payload()).run());
     assertEquals(42, elected.json().getInteger("run"));
-    Payload.SchemaFailed failed = (Payload.SchemaFailed) everyType().get(10);
+    Payload.SchemaFailed failed = everyType().stream()
+        .filter(p -> p instanceof Payload.SchemaFailed f && f.error().exitCode() != null)
+        .map(Payload.SchemaFailed.class::cast).findFirst().orElseThrow();
     JsonObject error = EventCodec.encode(failed, "replica-a").getJsonObject("error");
     assertEquals(1, error.getInteger("exitCode"));
     assertEquals("boom\n", error.getString("output"));
@@ -115,9 +129,11 @@ class EventCodecTest {
   @Test
   void typesAndStatesHaveTheirContractNames() {
     assertEquals(List.of("service.starting", "service.released", "service.gave_up", "schema.lock_acquired",
-        "migration.started", "migration.applied", "schema.ready", "schema.failed", "migrator.elected", "migrator.lost"),
+        "migration.started", "migration.applied", "schema.ready", "schema.failed", "migration.blocked",
+        "migration.retrying", "migration.intervened", "schema.repaired", "schema.interrupted",
+        "migrator.elected", "migrator.lost", "log.pruned"),
         EnumSet.allOf(EventType.class).stream().map(EventType::wire).toList());
-    assertEquals(List.of("unknown", "pending", "migrating", "ready", "failed"),
+    assertEquals(List.of("unknown", "pending", "migrating", "ready", "failed", "drifted"),
         EnumSet.allOf(SchemaStatus.class).stream().map(SchemaStatus::wire).toList());
     for (EventType t : EventType.values()) assertEquals(t, EventType.fromWire(t.wire()));
   }

@@ -221,4 +221,23 @@ class ProjectionTest {
     assertEquals(false, Projection.of(info("1", "2")).readyFor(null));
     assertEquals(true, Projection.of(info("1", "2")).readyFor("1"));
   }
+
+  @Test
+  void anInterruptedRunLeavesNobodyMigratingAndDriftOutranksReadyUntilRepaired() {
+    append(new Payload.LockAcquired("public", "1", "3", 2, 4711, null));
+    append(new Payload.MigrationStarted("public", "2", "step 2"));
+    append(new Payload.SchemaInterrupted("public", "2", 1, 3, new Payload.RunError("57P01", "terminated")));
+    SchemaView interrupted = fed(log).view("public");
+    assertEquals(SchemaStatus.PENDING, interrupted.status());
+    assertEquals(null, interrupted.lockHolder());
+    assertEquals(null, interrupted.runningMigration());
+
+    Projection p = new Projection();
+    p.observe(new SchemaInfo("public", "3", "3", List.of(), "checksum mismatch for migration version 2"));
+    assertEquals(SchemaStatus.DRIFTED, p.view("public").status());
+    assertEquals(false, p.view("public").readyFor("3"));
+    p.apply(Event.logged(1, T0, "muster-repair", new Payload.SchemaRepaired("public", "checksum mismatch", null, 1, 0, 0)));
+    assertEquals(SchemaStatus.READY, p.view("public").status());
+    assertEquals(null, p.view("public").drift());
+  }
 }

@@ -1,0 +1,288 @@
+package dev.muster.bench;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+/**
+ * The fan-out as a fleet sees it: the orchestrator in an OS process of its own ({@code serve}, from this jar), the
+ * waiting services in {@value #PROCESSES} other OS processes ({@link SseClients}: one light SSE arrival per socket),
+ * the gated migration released once every stream is open. Latency: from {@code schema.ready}'s {@code at} to each
+ * client reading it. In the same round, the baselines a fleet would otherwise use: {@value #POLLERS} loops on
+ * Flyway's history table every 1 s and every 100 ms (Flyway's own lock retry, k8s-wait-for), and, once per run, the
+ * floor: a raw NOTIFY to a JDBC listener. The orchestrator's RSS and its PostgreSQL sessions are read while every
+ * stream waits.
+ */
+final class FleetFanOut {
+  static final int PROCESSES = 4;
+  static final int POLLERS = 10;
+
+  record Round(int clients, int released, Stats fromReady, Stats fromEnd, Stats poll1s, Stats poll100ms, long rssKiB,
+      long backends, long backendsAfter) {
+    JsonObject json() {
+      return new JsonObject().put("clients", clients).put("released", released).put("fromSchemaReady", fromReady.json())
+          .put("fromMigrationEnd", fromEnd.json())
+          .put("poll1s", poll1s.json()).put("poll100ms", poll100ms.json()).put("orchestratorRssKiB", rssKiB)
+          .put("orchestratorBackendsWaiting", backends).put("orchestratorBackendsAfter", backendsAfter);
+    }
+  }
+
+  record Result(List<Round> rounds, Stats notifyFloor, int maxParallel) {
+    JsonObject json() {
+      return new JsonObject().put("rounds", new JsonArray(rounds.stream().map(Round::json).toList()))
+          .put("notifyToListener", notifyFloor.json()).put("maxParallel", maxParallel);
+    }
+  }
+
+  private FleetFanOut() {}
+
+  static Result run(BenchDatabase db, Path work, List<Integer> sizes, boolean warmup, List<String> jvmOptions)
+      throws Exception {
+    MigrationSet set = MigrationSet.gated(work.resolve("fleet-fan-out"));
+    String java = ProcessHandle.current().info().command().orElse("java");
+    // The bench's own class path: the shaded jar, or the build's classes under a test.
+    String jar = System.getProperty("java.class.path");
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    long baseline = backends(db);
+    List<String> command = new ArrayList<>(List.of(java));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", jar, "dev.muster.orchestrator.Main", "serve"));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve("orchestrator.log").toFile());
+    // The database URL in the environment, never on a command line.
+    pb.environment().putAll(Map.of("MUSTER_DATABASE_URL", db.url().uri(), "MUSTER_MIGRATIONS", set.location,
+        "MUSTER_SCHEMAS", BenchDatabase.SCHEMA_PATTERN, "MUSTER_HTTP_PORT", String.valueOf(port),
+        "MUSTER_MAX_STREAMS", "20000", "MUSTER_MAX_STREAMS_PER_CLIENT", "20000", "MUSTER_REPLICA", "bench-fleet"));
+    Process orchestrator = pb.start();
+    String url = "http://127.0.0.1:" + port;
+    try {
+      awaitHealthy(url, orchestrator, work);
+      List<Round> rounds = new ArrayList<>();
+      if (warmup) {
+        Progress.say("fleet fan-out: warm-up round (10 clients, not counted)");
+        round(db, url, 10, java, jar, orchestrator, baseline, work);
+      }
+      for (int n : sizes) {
+        Progress.say("fleet fan-out: " + n + " clients in " + Math.min(PROCESSES, n) + " processes");
+        rounds.add(round(db, url, n, java, jar, orchestrator, baseline, work));
+      }
+      return new Result(rounds, notifyFloor(db), 4);
+    } finally {
+      orchestrator.destroy();
+      if (!orchestrator.waitFor(40, TimeUnit.SECONDS)) orchestrator.destroyForcibly();
+    }
+  }
+
+  private static Round round(BenchDatabase db, String url, int n, String java, String jar, Process orchestrator,
+      long baseline, Path work) throws Exception {
+    String schema = db.newSchema("fleet");
+    List<Process> children = new ArrayList<>();
+    List<BufferedReader> outputs = new ArrayList<>();
+    long rss;
+    long during;
+    List<Double> poll1s = new CopyOnWriteArrayList<>();
+    List<Double> poll100 = new CopyOnWriteArrayList<>();
+    List<Thread> pollers = new ArrayList<>();
+    AtomicBoolean stop = new AtomicBoolean();
+    try (Gate gate = Gate.close(db, schema)) {
+      int processes = Math.min(PROCESSES, n);
+      for (int p = 0; p < processes; p++) {
+        int share = n / processes + (p < n % processes ? 1 : 0);
+        Process child = new ProcessBuilder(java, "-Xss256k", "-XX:+UseSerialGC", "-cp", jar,
+            "dev.muster.bench.SseClients", url, schema, String.valueOf(share), "c" + p)
+            .redirectError(ProcessBuilder.Redirect.appendTo(work.resolve("clients.log").toFile())).start();
+        children.add(child);
+        outputs.add(new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8)));
+      }
+      for (BufferedReader out : outputs) {
+        String line = out.readLine();
+        if (!"streaming".equals(line)) throw new IllegalStateException("a client process said " + line);
+      }
+      rss = rssKiB(orchestrator.pid());
+      during = backends(db) - baseline - 1; // the gate's session is the bench's
+      for (int i = 0; i < POLLERS; i++) {
+        pollers.add(poller(db, schema, 1000, poll1s, stop));
+        pollers.add(poller(db, schema, 100, poll100, stop));
+      }
+      Thread.sleep(1100); // every poller has made its first look
+      gate.open();
+      List<Long> readAt = new ArrayList<>();
+      int problems = 0;
+      for (BufferedReader out : outputs) {
+        for (String line; (line = out.readLine()) != null && !line.equals("done"); ) {
+          if (line.startsWith("ready ")) readAt.add(Long.parseLong(line.substring(6)));
+          else if (line.startsWith("problem")) problems++;
+        }
+      }
+      if (problems > 0) Progress.say("fleet fan-out: " + problems + " clients had a problem (see clients.log)");
+      Instant ready = db.queryInstant("SELECT at FROM muster.events WHERE schema_name = ? AND type = 'schema.ready'",
+          schema);
+      long readyMicros = ready.getEpochSecond() * 1_000_000 + ready.getNano() / 1_000;
+      Instant end = db.queryInstant("SELECT at FROM " + schema + ".bench_marks WHERE what = 'migration_end'");
+      long endMicros = end.getEpochSecond() * 1_000_000 + end.getNano() / 1_000;
+      List<Double> latencies = new ArrayList<>();
+      List<Double> fromEnd = new ArrayList<>();
+      for (long at : readAt) {
+        latencies.add((at - readyMicros) / 1000.0);
+        fromEnd.add((at - endMicros) / 1000.0);
+      }
+      for (Thread t : pollers) t.join(5000);
+      stop.set(true);
+      // A poller sees the history row, which commits before schema.ready: all three from the migration's end.
+      List<Double> p1 = shift(poll1s, endMicros);
+      List<Double> p100 = shift(poll100, endMicros);
+      long after = backends(db) - baseline - 1;
+      return new Round(n, readAt.size(), Stats.of(latencies), Stats.of(fromEnd), Stats.of(p1), Stats.of(p100), rss,
+          during, after);
+    } finally {
+      stop.set(true);
+      for (Process c : children) {
+        if (!c.waitFor(10, TimeUnit.SECONDS)) c.destroyForcibly();
+      }
+    }
+  }
+
+  /** Pollers record epoch µs as ms-doubles of absolute time; made relative here. */
+  private static List<Double> shift(List<Double> absoluteMicros, long fromMicros) {
+    List<Double> out = new ArrayList<>();
+    for (double at : absoluteMicros) out.add((at - fromMicros) / 1000.0);
+    return out;
+  }
+
+  /** A service that loops on Flyway's history table, as a fleet without Muster would; records when it saw V2. */
+  private static Thread poller(BenchDatabase db, String schema, long everyMs, List<Double> seen, AtomicBoolean stop) {
+    Thread t = new Thread(() -> {
+      try (Connection c = db.connect(); PreparedStatement st = c.prepareStatement("SELECT count(*) FROM "
+          + schema + ".flyway_schema_history WHERE version = '2' AND success")) {
+        while (!stop.get()) {
+          boolean done;
+          try (ResultSet rs = st.executeQuery()) {
+            done = rs.next() && rs.getLong(1) > 0;
+          } catch (SQLException e) {
+            done = false; // the history table is not there yet
+          }
+          if (done) {
+            Instant now = Instant.now();
+            seen.add((double) (now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000));
+            return;
+          }
+          Thread.sleep(everyMs);
+        }
+      } catch (Exception e) {
+        Progress.say("fleet fan-out: a poller failed: " + e);
+      }
+    }, "poller-" + everyMs);
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  /** The floor under any push: NOTIFY on one session to a JDBC listener on another, 200 round trips. */
+  static Stats notifyFloor(BenchDatabase db) throws Exception {
+    List<Double> samples = new ArrayList<>();
+    try (Connection listen = db.connect(); Connection send = db.connect()) {
+      listen.setAutoCommit(true);
+      send.setAutoCommit(true);
+      try (Statement st = listen.createStatement()) {
+        st.execute("LISTEN bench_floor");
+      }
+      PGConnection pg = listen.unwrap(PGConnection.class);
+      for (int i = 0; i < 220; i++) {
+        long t0 = System.nanoTime();
+        try (Statement st = send.createStatement()) {
+          st.execute("NOTIFY bench_floor, '" + i + "'");
+        }
+        PGNotification[] got = pg.getNotifications(5000);
+        long t1 = System.nanoTime();
+        if (got == null || got.length == 0) continue;
+        if (i >= 20) samples.add((t1 - t0) / 1e6); // the first few warm the sessions up
+      }
+    }
+    return Stats.of(samples);
+  }
+
+  private static void awaitHealthy(String url, Process orchestrator, Path work) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (System.nanoTime() < deadline) {
+      if (!orchestrator.isAlive()) {
+        throw new IllegalStateException("the orchestrator exited: " + Files.readString(work.resolve("orchestrator.log")));
+      }
+      try {
+        HttpURLConnection c = (HttpURLConnection) URI.create(url + "/ready").toURL().openConnection();
+        if (c.getResponseCode() == 200) return;
+      } catch (java.io.IOException notYet) {
+        // starting
+      }
+      Thread.sleep(200);
+    }
+    throw new IllegalStateException("the orchestrator was not ready within 90 s");
+  }
+
+  /** Sessions on the server other than this query's own. */
+  private static long backends(BenchDatabase db) {
+    return db.queryLong("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+        + " AND pid <> pg_backend_pid()");
+  }
+
+  private static long rssKiB(long pid) throws Exception {
+    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+      if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+    }
+    return -1;
+  }
+
+  static void print(Result r, PrintStream out) {
+    out.println("## fleet fan-out: orchestrator and clients in separate OS processes (SSE, " + PROCESSES
+        + " client processes)");
+    out.println();
+    Table t = new Table("clients", "how", "count", "p50", "p90", "p99", "max");
+    for (Round round : r.rounds) {
+      t.row(Table.concat(new Object[] {round.clients, "Muster SSE, from schema.ready"}, cells(round.fromReady)));
+      t.row(Table.concat(new Object[] {round.clients, "Muster SSE, from migration end"}, cells(round.fromEnd)));
+      t.row(Table.concat(new Object[] {round.clients, "poll history every 1 s (" + POLLERS + "), from migration end"},
+          cells(round.poll1s)));
+      t.row(Table.concat(new Object[] {round.clients, "poll history every 100 ms (" + POLLERS + "), from migration end"},
+          cells(round.poll100ms)));
+    }
+    t.print(out);
+    out.println();
+    out.println("NOTIFY → JDBC listener floor: p50 " + Stats.ms(r.notifyFloor.p50()) + ", p99 "
+        + Stats.ms(r.notifyFloor.p99()));
+    for (Round round : r.rounds) {
+      out.println("- " + round.clients + " streams: orchestrator RSS " + round.rssKiB / 1024 + " MiB, its PostgreSQL "
+          + "sessions " + round.backends + " while waiting, " + round.backendsAfter + " after"
+          + (round.released != round.clients ? "; NOT RELEASED: " + (round.clients - round.released) : ""));
+    }
+    out.println();
+  }
+
+  private static Object[] cells(Stats s) {
+    Object[] all = Table.cells(s);
+    // count, p50, p90, p99, max
+    return all;
+  }
+}
