@@ -103,7 +103,7 @@ final class Replica extends VerticleBase {
         LockSafety.from(config)), config.maxParallel());
     coordinator = new Coordinator(config, store, broadcaster, lock, schema -> runner, new VertxClock(vertx));
     String probe = config.schemas().literals().isEmpty() ? "public" : config.schemas().literals().get(0);
-    Future<?> started = (config.allowNoMigrations() ? Future.<Void>succeededFuture() : runner.checkLocations(probe))
+    Future<?> started = (config.allowNoMigrations() || !config.runners().anyFlyway() ? Future.<Void>succeededFuture() : runner.checkLocations(probe))
         .compose(v -> Bootstrap.run(vertx, config.database()))
         .compose(v -> broadcaster.start())
         .compose(v -> coordinator.start());
