@@ -15,4 +15,4 @@ if settings.MODE == "muster":
 
 
 def post_worker_init(worker):
-    print("started: web worker {}".format(os.getpid()), flush=True)
+    migrations.say("started: web worker {}".format(os.getpid()))

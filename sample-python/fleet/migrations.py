@@ -27,6 +27,13 @@ def muster_options():
     return {"migrate": upgrade_command(), "version_from": head}
 
 
+def say(line):
+    """One line in one write: gunicorn's workers share the master's standard output, which is unbuffered here
+    (PYTHONUNBUFFERED), and print() writes the text and its newline apart, so two workers' lines would mix."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def upgrade_at_start(role):
     """The naive start-up: ``alembic upgrade head`` in this process, racing every other process."""
     config = Config(ALEMBIC_INI)
@@ -34,6 +41,6 @@ def upgrade_at_start(role):
     try:
         command.upgrade(config, "head")
     except Exception as e:
-        print("upgrade FAILED {}: {}: {}".format(role, type(e).__name__, str(e).splitlines()[0]), flush=True)
+        say("upgrade FAILED {}: {}: {}".format(role, type(e).__name__, str(e).splitlines()[0]))
         raise
-    print("upgrade ok {}".format(role), flush=True)
+    say("upgrade ok {}".format(role))

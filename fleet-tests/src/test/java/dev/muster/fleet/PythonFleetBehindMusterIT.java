@@ -12,6 +12,8 @@ import dev.muster.testing.TestDatabase;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -78,6 +80,16 @@ class PythonFleetBehindMusterIT {
         deploy.assertEveryProcessWorks();
         assertEquals(List.of(), deploy.orchestrator().linesMatching(l -> l.contains(" ERROR ")),
             "the orchestrator logged no error");
+        long startUps = deploy.services().stream().mapToLong(c -> c.linesMatching(PythonFleet::isStartedLine).size()).sum();
+        // The soak's record (docs/python.md): what this trial's assertions checked, counted.
+        String record = String.format("%s trial %d of %d%s: %d of %d start-ups, 0 failed; migrator.elected %d,"
+                + " schema.ready %d, applying backends %d, revisions logged %d, backfill rows %d%n", Instant.now(),
+            trial, trials, extra.isEmpty() ? "" : " (env.py lock kept)", startUps, 6, events(db, "migrator.elected"),
+            events(db, "schema.ready"), db.queryLong("SELECT count(DISTINCT backend_pid) FROM migration_log"),
+            db.queryLong("SELECT count(*) FROM migration_log"), db.queryLong("SELECT count(*) FROM plan_history"));
+        System.out.print(record);
+        Files.writeString(Path.of("target", "python-behind-muster.txt"), record, StandardOpenOption.CREATE,
+            StandardOpenOption.APPEND);
       } finally {
         deploy.close();
         PostgresServer.shared().dropDatabase(db);
@@ -94,7 +106,7 @@ class PythonFleetBehindMusterIT {
       AtomicReference<Child> migrator = new AtomicReference<>();
       Child.awaitUntil(deploy.fleet, () -> {
         for (Child c : deploy.services()) {
-          if (!c.linesMatching(l -> l.startsWith("[migrate]") && l.contains("Running upgrade 0003 -> 0004")).isEmpty()) {
+          if (!c.linesMatching(l -> l.contains("[migrate] ") && l.contains("Running upgrade 0003 -> 0004")).isEmpty()) {
             migrator.set(c);
             return true;
           }

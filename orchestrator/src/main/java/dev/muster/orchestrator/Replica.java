@@ -110,8 +110,7 @@ final class Replica extends VerticleBase {
     coordinator = new Coordinator(config, store, broadcaster, lock, schema -> runner, new VertxClock(vertx));
     String probe = config.schemas().literals().isEmpty() ? "public" : config.schemas().literals().get(0);
     // Only where Muster runs Flyway itself: a delegated schema's migrations live with its services.
-    boolean flywayOnly = "flyway".equals(String.valueOf(config.get(MusterConfig.RUNNER)));
-    Future<?> started = (config.allowNoMigrations() || !flywayOnly ? Future.<Void>succeededFuture()
+    Future<?> started = (config.allowNoMigrations() || !config.runners().anyFlyway() ? Future.<Void>succeededFuture()
         : runner.checkLocations(probe))
         .compose(v -> Bootstrap.run(vertx, config.database()))
         .compose(v -> broadcaster.start())

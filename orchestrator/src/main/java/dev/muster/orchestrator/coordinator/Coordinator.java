@@ -328,7 +328,8 @@ public final class Coordinator {
   /** A run of {@code schema} this replica makes, holding its lease. */
   private Future<Run.End> run(String schema, Locks.Lease lease, int attempt) {
     if (delegated(schema)) {
-      return delegation.run(schema, lease, recorder, clock, events, this::settle, this::version).map(v -> Run.End.DONE);
+      return delegation.run(schema, lease, recorder, clock, events, this::settle, this::version,
+          projection::awaitingMigrator).map(v -> Run.End.DONE);
     }
     Run run = new Run(schema, lease, runners.apply(schema), recorder, clock, attempt, RetryPolicy.DEFAULT, new Run.Listener() {
       @Override

@@ -63,6 +63,7 @@ final class DelegatedRun {
   private boolean handedOff;
   private Clock.Timer leaseTimer;
   private long startedNanos;
+  private boolean settled;
 
   DelegatedRun(String schema, Locks.Lease lease, Recorder recorder, Clock clock, Duration leaseDuration, Host host) {
     this.schema = schema;
@@ -87,6 +88,11 @@ final class DelegatedRun {
 
   String schema() {
     return schema;
+  }
+
+  /** Whether the run ended with an outcome in the log. */
+  boolean settled() {
+    return settled;
   }
 
   Arrival migrator() {
@@ -124,6 +130,7 @@ final class DelegatedRun {
     }
     return recorder.append(outcome)
         .onSuccess(e -> {
+          settled = true;
           host.ended(id);
           host.settled(e);
           finish();
@@ -150,11 +157,11 @@ final class DelegatedRun {
   /** The migrator's {@code ?wait=true} was answered with its election: from now on only heartbeats hold it. */
   boolean handOff(Arrival arrival, long id) {
     if (!arrival.equals(migrator)) return false;
-    // This replica's own appends reach its answers at once, so the election may be answered before its append's
-    // callback here has made it ELECTED: it is this election when it is newer than the run before.
-    boolean electing = state == State.ELECTING && id > run;
-    if (!electing && (id != run || state != State.ELECTED)) return false;
+    // The election may reach the arrival before its append completes here (events are pushed first).
+    boolean current = state == State.ELECTED ? id == run : state == State.ELECTING;
+    if (!current) return false;
     handedOff = true;
+    goneWhileElecting = false;
     return true;
   }
 

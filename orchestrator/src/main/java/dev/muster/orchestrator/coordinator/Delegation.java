@@ -129,12 +129,12 @@ final class Delegation {
    * not here yet): then nothing is run. A run the log shows under way — a dead replica's — is revoked first.
    */
   Future<Void> run(String schema, Locks.Lease lease, Recorder recorder, Clock clock, EventLog events,
-      Consumer<Event> settle, Function<String, String> version) {
+      Consumer<Event> settle, Function<String, String> version, Consumer<String> awaiting) {
     SchemaState s = state(schema);
     return events.lastOutcomes()
         .map(outcomes -> outcomes.stream().filter(o -> schema.equals(o.schema())).mapToLong(Event::seq).max().orElse(0))
         .compose(last -> {
-          if (last > s.lastOutcomeSeq) return Future.<Void>succeededFuture(); // its outcome is on its way here
+          if (last > s.lastOutcomeSeq) return lease.release(); // its outcome is on its way here
           Future<Void> revoked = Future.succeededFuture();
           if (s.liveRun != null) {
             long dead = s.liveRun;
@@ -168,6 +168,7 @@ final class Delegation {
                 RunInfo info = runs.get(id);
                 if (info == null) runs.put(id, info = new RunInfo(schema, config.replicaId()));
                 info.ended = true;
+                if (s.liveRun != null && s.liveRun == id) s.liveRun = null;
               }
 
               @Override
@@ -176,10 +177,12 @@ final class Delegation {
               }
             });
             local.put(schema, run);
-            return run.start().onComplete(ar -> local.remove(schema, run));
-          });
-        })
-        .eventually(lease::release) // released twice is harmless: the run lets it go itself when it elected
+            return run.start().onComplete(ar -> {
+              local.remove(schema, run);
+              if (s.liveRun == null && !run.settled()) awaiting.accept(schema);
+            });
+          }, e -> lease.release().compose(v -> Future.failedFuture(e)));
+        }, e -> lease.release().compose(v -> Future.failedFuture(e)))
         .otherwiseEmpty()
         .mapEmpty();
   }

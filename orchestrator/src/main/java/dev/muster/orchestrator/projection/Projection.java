@@ -133,6 +133,17 @@ public final class Projection {
     }
   }
 
+  /**
+   * A delegated schema's run ended without an outcome (nobody waiting could migrate it any longer): it is
+   * {@code pending} until someone who can arrives; a failure stays the state.
+   */
+  public void awaitingMigrator(String schema) {
+    State s = state(schema);
+    s.holder = null;
+    s.runningMigration = null;
+    if (s.status != SchemaStatus.FAILED) s.status = SchemaStatus.PENDING;
+  }
+
   /** The schema's state, or {@code null} when nothing has been told of it. */
   public SchemaView view(String schema) {
     State s = schemas.get(schema);
