@@ -166,13 +166,14 @@ public final class FlywayRunner {
   public Runner.Result migrate(String schema, Runner.Progress progress) throws MigrationFailure {
     LockSafety safe = safety.apply(schema);
     ProgressCallback callback;
+    MigrateResult result;
     try (BlockerWatch watch = new BlockerWatch(this::connect, schema, progress, safe.terminateIdleBlockers())) {
       callback = new ProgressCallback(progress, safe, watch);
       progress.onAbort(watch::cancelRun);
       Flyway flyway = flyway(schema, callback, safe);
       while (true) {
         try {
-          flyway.migrate();
+          result = flyway.migrate();
           break;
         } catch (RuntimeException e) {
           watch.stop();
@@ -196,7 +197,10 @@ public final class FlywayRunner {
           + " is INVALID after the run: a CREATE INDEX CONCURRENTLY did not complete; drop it and run again"),
           callback.runningVersion, callback.runningDescription, currentOrNull(schema));
     }
-    return new Runner.Result(info(schema).current(), callback.executed);
+    // The version Flyway reached, as it says; a second Flyway (a connection, a scan of the files) only when it did
+    // not say (its last attempt applied nothing).
+    String version = result.targetSchemaVersion != null ? result.targetSchemaVersion : info(schema).current();
+    return new Runner.Result(version, callback.executed);
   }
 
   /**
