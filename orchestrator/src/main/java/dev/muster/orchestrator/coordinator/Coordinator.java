@@ -56,6 +56,7 @@ public final class Coordinator {
   /** Each schema's first read of its files and history, so that the runner reads it once. */
   private final Map<String, Future<Void>> loads = new HashMap<>();
   private final Delegation delegation;
+  private final Migrators migrators;
   private Runnable unsubscribe;
   /** This replica's runs under way, by schema, so that an abort in the log reaches the one it names. */
   private final Map<String, Run> runs = new HashMap<>();
@@ -71,6 +72,7 @@ public final class Coordinator {
     this.clock = clock;
     this.waiters = new Waiters(clock, recorder, config.replicaId());
     this.delegation = new Delegation(config, waiters);
+    this.migrators = new Migrators(config, delegation, waiters);
     this.scheduler = new RunScheduler(config.maxParallel(), config.takeoverCheck(), locks, this::run, clock,
         this::wanted);
   }
@@ -140,7 +142,9 @@ public final class Coordinator {
    * its schema's migrations do not reach.
    */
   public Future<Arrival> arrive(Arrival.Request request) {
-    if (delegated(request.schema())) return arriveDelegated(request);
+    if (delegated(request.schema())) {
+      return delegation.arrive(request, recorder, feed.lastSeq(), this::version, scheduler::request);
+    }
     String schema = request.schema();
     String wanted = request.requiredVersion();
     boolean[] releasedWithArrival = {false};
@@ -185,29 +189,6 @@ public final class Coordinator {
   }
 
   /**
-   * On a delegated schema: no files to read, versions are opaque, and the arrival is ready at once when the last run
-   * reached its version, or settled in its deploy, or (saying neither) settled since this replica started.
-   */
-  private Future<Arrival> arriveDelegated(Arrival.Request request) {
-    String schema = request.schema();
-    String required = request.requiredVersion();
-    long position = feed.lastSeq();
-    Future<Arrival> arrival = request.resumeAfter() != null
-        ? Future.succeededFuture(Arrival.resumed(request, required, position).onDelegatedSchema())
-        : recorder.append(new Payload.ServiceStarting(schema, request.service(), request.instance(), required))
-            .map(e -> Arrival.announced(request, required, e.seq(), position).onDelegatedSchema());
-    return arrival.onSuccess(a -> {
-      String version = version(schema);
-      if (delegation.readyAtOnce(a, version)) {
-        waiters.releaseAtOnce(a, version);
-      } else {
-        waiters.await(a);
-        scheduler.request(schema);
-      }
-    });
-  }
-
-  /**
    * Where to push what concerns a waiting arrival before the log has it — its {@code service.gave_up}, on this
    * replica's clock, whatever the database does. Call it after {@link #arrive}; nothing happens for an arrival no
    * longer waiting.
@@ -222,39 +203,9 @@ public final class Coordinator {
     delegation.detached(arrival);
   }
 
-  /**
-   * The arrival's {@code ?wait=true} is answered with its election as migrator of {@code run}: it leaves the waiters,
-   * and from now on its heartbeats alone hold the lease. False when it is not that run's migrator (any longer).
-   */
-  public boolean handOff(Arrival arrival, long run) {
-    if (!delegation.handOff(arrival, run)) return false;
-    waiters.detach(arrival);
-    return true;
-  }
-
-  /** The migrator's heartbeat: its lease starts again. Fails with {@link RunRefused}. */
-  public void heartbeat(long run, String service, String instance) {
-    delegation.live(run).heartbeat(run, service, instance);
-  }
-
-  /**
-   * The migrator's report, {@code done} (with the version reached, or none) or {@code failed} (exit code, output's
-   * tail): completes with the outcome in the log. Fails with {@link RunRefused}, or when the log cannot be written.
-   */
-  public Future<Event> report(long run, String service, String instance, boolean done, String version, Integer exitCode,
-      String output) {
-    DelegatedRun live;
-    try {
-      live = delegation.live(run);
-    } catch (RunRefused e) {
-      return Future.failedFuture(e);
-    }
-    return live.report(run, service, instance, new DelegatedRun.Report(done, version, exitCode, output));
-  }
-
-  /** The lease clients are told: whole seconds. */
-  public long leaseSeconds() {
-    return DelegatedRun.leaseSeconds(config.migratorLease());
+  /** The elected migrators' calls on this replica's delegated runs. */
+  public Migrators migrators() {
+    return migrators;
   }
 
   /** Every known schema's state, as {@code GET /api/v1/schemas} shows it. */

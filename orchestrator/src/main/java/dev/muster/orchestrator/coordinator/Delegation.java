@@ -42,6 +42,30 @@ final class Delegation {
     this.waiters = waiters;
   }
 
+  /**
+   * An arrival on a delegated schema: no files to read, versions are opaque, and the arrival is ready at once when the
+   * last run reached its version, or settled in its deploy, or (saying neither) settled since this replica started;
+   * else it waits and {@code requestRun} asks for a run. {@code position}: the log's position as it arrives.
+   */
+  Future<Arrival> arrive(Arrival.Request request, Recorder recorder, long position, Function<String, String> version,
+      Consumer<String> requestRun) {
+    String schema = request.schema();
+    String required = request.requiredVersion();
+    Future<Arrival> arrival = request.resumeAfter() != null
+        ? Future.succeededFuture(Arrival.resumed(request, required, position).onDelegatedSchema())
+        : recorder.append(new Payload.ServiceStarting(schema, request.service(), request.instance(), required))
+            .map(e -> Arrival.announced(request, required, e.seq(), position).onDelegatedSchema());
+    return arrival.onSuccess(a -> {
+      String now = version.apply(schema);
+      if (readyAtOnce(a, now)) {
+        waiters.releaseAtOnce(a, now);
+      } else {
+        waiters.await(a);
+        requestRun.accept(schema);
+      }
+    });
+  }
+
   /** This replica starts at log position {@code seq}: runs settled after it count as "since this replica started". */
   void started(long seq) {
     startSeq = seq;

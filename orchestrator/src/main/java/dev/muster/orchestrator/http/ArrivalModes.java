@@ -64,7 +64,7 @@ final class ArrivalModes {
     Consumer<Event> onEvent = event -> {
       if (answered[0]) return;
       if (arrival.canMigrate() && event.payload() instanceof Payload.MigratorElected elected
-          && coordinator.handOff(arrival, event.seq())) {
+          && coordinator.migrators().handOff(arrival, event.seq())) {
         answered[0] = true;
         subscription.cancel(); // not finished: the held answer's release detaches the arrival, as handOff expects
         json(ctx, 200, new JsonObject().put(Fields.SCHEMA, arrival.schema())

@@ -28,8 +28,8 @@ final class Runs {
     Arrivals.cancelBodyDeadline(ctx);
     long run = run(ctx);
     JsonObject body = RequestChecks.jsonBody(ctx);
-    coordinator.heartbeat(run, ArrivalRequest.service(body), ArrivalRequest.instance(body));
-    json(ctx, 200, new JsonObject().put(Fields.RUN, run).put(Fields.LEASE_SECONDS, coordinator.leaseSeconds()));
+    coordinator.migrators().heartbeat(run, ArrivalRequest.service(body), ArrivalRequest.instance(body));
+    json(ctx, 200, new JsonObject().put(Fields.RUN, run).put(Fields.LEASE_SECONDS, coordinator.migrators().leaseSeconds()));
   }
 
   void report(RoutingContext ctx) {
@@ -63,7 +63,7 @@ final class Runs {
       if (text != null && !(text instanceof String)) throw invalid("output must be a string");
       output = tail((String) text);
     }
-    coordinator.report(run, service, instance, done, version, exitCode, output)
+    coordinator.migrators().report(run, service, instance, done, version, exitCode, output)
         .onFailure(ctx::fail)
         .onSuccess(e -> json(ctx, 200, new JsonObject().put(Fields.RUN, run).put(Fields.TYPE, e.typeName())
             .put(Fields.SEQ, e.seq())));
