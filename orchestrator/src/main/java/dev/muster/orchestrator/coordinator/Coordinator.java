@@ -9,7 +9,6 @@ import dev.muster.orchestrator.events.SchemaStatus;
 import dev.muster.orchestrator.events.Versions;
 import dev.muster.orchestrator.lock.Locks;
 import dev.muster.orchestrator.projection.Projection;
-import dev.muster.orchestrator.projection.SchemaInfo;
 import dev.muster.orchestrator.projection.SchemaView;
 import dev.muster.orchestrator.runner.Runner;
 import io.vertx.core.Future;
@@ -50,11 +49,10 @@ public final class Coordinator {
   private final Function<String, Runner> runners;
   private final Clock clock;
   private final Projection projection = new Projection();
+  private final Known known;
   private final Waiters waiters;
   private final RunScheduler scheduler;
   private final EventLog events;
-  /** Each schema's first read of its files and history, so that the runner reads it once. */
-  private final Map<String, Future<Void>> loads = new HashMap<>();
   private final Delegation delegation;
   private final Migrators migrators;
   private Runnable unsubscribe;
@@ -71,6 +69,7 @@ public final class Coordinator {
     this.runners = runners;
     this.clock = clock;
     this.waiters = new Waiters(clock, recorder, config.replicaId());
+    this.known = new Known(projection, runners, this::delegated);
     this.delegation = new Delegation(config, waiters);
     this.migrators = new Migrators(config, delegation, waiters);
     this.scheduler = new RunScheduler(config.maxParallel(), config.takeoverCheck(), locks, this::run, clock,
@@ -105,7 +104,7 @@ public final class Coordinator {
       Future<Void> chain = Future.succeededFuture();
       for (String name : names) {
         if (!allowed(name)) continue;
-        chain = chain.eventually(() -> load(name).otherwise(e -> {
+        chain = chain.eventually(() -> known.load(name).otherwise(e -> {
           log.warn("Could not read schema {}: {}", name, e.getMessage());
           return null;
         }));
@@ -143,20 +142,20 @@ public final class Coordinator {
    */
   public Future<Arrival> arrive(Arrival.Request request) {
     if (delegated(request.schema())) {
-      return delegation.arrive(request, recorder, feed.lastSeq(), this::version, scheduler::request);
+      return delegation.arrive(request, recorder, feed.lastSeq(), known::version, scheduler::request);
     }
     String schema = request.schema();
     String wanted = request.requiredVersion();
     boolean[] releasedWithArrival = {false};
     // A tenant not onboarded yet: created and migrated only when the configuration says so, else refused.
-    Future<Void> known = config.createSchemas() || projection.view(schema) != null ? Future.succeededFuture()
+    Future<Void> onboarded = config.createSchemas() || projection.view(schema) != null ? Future.succeededFuture()
         : runners.apply(schema).exists(schema).compose(exists -> exists ? Future.<Void>succeededFuture()
             : Future.failedFuture(ArrivalRefused.unknownSchema(request)));
-    return known.compose(v -> load(schema))
-        .compose(v -> wanted != null && !reaches(schema, wanted) ? reload(schema) : Future.succeededFuture())
+    return onboarded.compose(v -> known.load(schema))
+        .compose(v -> wanted != null && !known.reaches(schema, wanted) ? known.reload(schema) : Future.succeededFuture())
         .compose(v -> {
-          String latest = latest(schema);
-          if (wanted != null && !reaches(schema, wanted)) return Future.failedFuture(ArrivalRefused.versionSkew(request, latest));
+          String latest = known.latest(schema);
+          if (wanted != null && !known.reaches(schema, wanted)) return Future.failedFuture(ArrivalRefused.versionSkew(request, latest));
           SchemaView view = projection.view(schema);
           if (view != null && view.status() == SchemaStatus.DRIFTED) {
             return Future.failedFuture(ArrivalRefused.drifted(request, latest, view.drift()));
@@ -165,7 +164,7 @@ public final class Coordinator {
           long position = feed.lastSeq();
           if (request.resumeAfter() != null) return Future.succeededFuture(Arrival.resumed(request, required, position));
           // Already new enough: released in the same statement as its arrival, so its stream ends on that append.
-          String version = version(schema);
+          String version = known.version(schema);
           List<Payload> released = Versions.reaches(version, required)
               ? List.of(new Payload.ServiceReleased(schema, request.service(), request.instance(), version, 0L))
               : List.of();
@@ -177,7 +176,7 @@ public final class Coordinator {
               });
         })
         .onSuccess(arrival -> {
-          String version = version(schema);
+          String version = known.version(schema);
           if (releasedWithArrival[0]) return;
           if (arrival.satisfiedBy(version)) {
             waiters.releaseAtOnce(arrival, version);
@@ -221,15 +220,7 @@ public final class Coordinator {
 
   /** One schema's state, read first if this replica has not read it yet. */
   public Future<SchemaView> view(String schema) {
-    if (projection.view(schema) != null || loads.containsKey(schema)) {
-      return load(schema).map(v -> projection.view(schema));
-    }
-    if (delegated(schema)) {
-      return Future.succeededFuture(new SchemaView(schema, SchemaStatus.UNKNOWN, null, null, List.of(), 0, null, null,
-          null, null));
-    }
-    // A read keeps no state: made-up names that match a pattern must not grow this replica's memory.
-    return runners.apply(schema).inspect(schema).map(Projection::of);
+    return known.view(schema);
   }
 
   /**
@@ -244,68 +235,13 @@ public final class Coordinator {
     return schema != null && config.schemas().rejection(schema) == null;
   }
 
-  private Future<Void> load(String schema) {
-    if (delegated(schema)) return Future.succeededFuture(); // no files: what it is at, the log tells
-    Future<Void> loaded = loads.get(schema);
-    if (loaded == null || loaded.failed()) {
-      loaded = reload(schema);
-      loads.put(schema, loaded);
-    }
-    return loaded;
-  }
-
-  private Future<Void> reload(String schema) {
-    return runners.apply(schema).inspect(schema).map(info -> {
-      projection.observe(info);
-      return null;
-    });
-  }
-
-  private String version(String schema) {
-    SchemaView view = projection.view(schema);
-    return view == null ? null : view.version();
-  }
-
-  private String latest(String schema) {
-    SchemaView view = projection.view(schema);
-    return view == null ? null : view.latestVersion();
-  }
-
-  private boolean reaches(String schema, String required) {
-    String latest = latest(schema);
-    return latest != null && Versions.compare(latest, required) >= 0;
-  }
-
   /** A run of {@code schema} this replica makes, holding its lease. */
   private Future<Run.End> run(String schema, Locks.Lease lease, int attempt) {
     if (delegated(schema)) {
-      return delegation.run(schema, lease, recorder, clock, events, this::settle, this::version,
+      return delegation.run(schema, lease, recorder, clock, events, this::settle, known::version,
           projection::awaitingMigrator).map(v -> Run.End.DONE);
     }
-    Run run = new Run(schema, lease, runners.apply(schema), recorder, clock, attempt, RetryPolicy.DEFAULT, new Run.Listener() {
-      @Override
-      public void inspected(SchemaInfo info) {
-        projection.observe(info);
-      }
-
-      @Override
-      public void upToDate(SchemaInfo info) {
-        projection.observeHolder(schema, null);
-        projection.observe(info);
-        waiters.settle(schema, Long.MAX_VALUE, true, version(schema));
-      }
-
-      @Override
-      public void settled(Event outcome) {
-        // Settled at once, without waiting for the log to bring the outcome back.
-        settle(outcome);
-      }
-
-      @Override
-      public void interrupted() {
-        projection.observeHolder(schema, null); // no run here now: not "migrating"
-      }
-    });
+    Run run = new Run(schema, lease, runners.apply(schema), recorder, clock, attempt, RetryPolicy.DEFAULT, new RunListener(schema, projection, waiters, known, this::settle));
     runs.put(schema, run);
     return run.start().onComplete(ar -> runs.remove(schema, run));
   }
@@ -343,6 +279,6 @@ public final class Coordinator {
     delegation.outcome(outcome);
     scheduler.settled(outcome.schema());
     waiters.settle(outcome.schema(), outcome.seq(), o instanceof Payload.SchemaReady,
-        Versions.newer(version(outcome.schema()), o.reached()));
+        Versions.newer(known.version(outcome.schema()), o.reached()));
   }
 }
