@@ -25,7 +25,7 @@ work=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/muster-dashboard-bench.XXXXXX")}
 serve_pid=
 as_pg=
 cleanup() {
-  if [ -n "$serve_pid" ]; then kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null || true; fi
+  if [ -n "$serve_pid" ]; then kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; fi
   $as_pg "$pg_bin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$work"
 }
