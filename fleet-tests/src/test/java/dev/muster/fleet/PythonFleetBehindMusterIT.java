@@ -159,14 +159,17 @@ class PythonFleetBehindMusterIT {
       }
       assertEquals("0004", db.query("SELECT version_num FROM alembic_version").get(0).get("version_num"));
       assertEquals(4, db.queryLong("SELECT count(*) FROM migration_log"));
-      assertEquals(1, events(db, "schema.failed"));
+      // Each failed run reaches every process waiting on it; one that arrives after a failure is a new run, which
+      // fails the same way (the next arrival retries). Either way each failure is recorded once.
+      long failures = events(db, "schema.failed");
+      assertTrue(failures >= 1 && failures == events(db, "migrator.elected"), failures + " failure(s)");
 
       Files.writeString(revision, fixed);
       deploy.restartServices();
       deploy.awaitEveryProcessStarted();
       PythonFleet.assertMigratedOnce(db);
       assertEquals(1, events(db, "schema.ready"));
-      assertEquals(2, events(db, "migrator.elected"));
+      assertEquals(failures + 1, events(db, "migrator.elected"));
       deploy.assertEveryProcessWorks();
     } finally {
       deploy.close();
