@@ -44,13 +44,11 @@ public final class FlywayRunner {
    */
   private static final String CONNECTION_CHECK = "SELECT CASE WHEN current_setting('server_version_num')::int >= 140000"
       + " THEN set_config('client_connection_check_interval', '1000', false) END";
-  /** The {@code application_name} prefix of a run's migration sessions: a take-over finds them by it. */
-  static final String RUN_APPLICATION = "muster-run:"; // runSessionName
   /** How often a take-over looks whether the previous run's sessions are gone, and tells it in the log. */
   private static final long PREVIOUS_RUN_LOOK_MS = 250;
   private static final long PREVIOUS_RUN_LOG_MS = 30_000;
   private static final String PREVIOUS_RUN = "SELECT pid, state, coalesce(left(query, 80), '') FROM pg_stat_activity"
-      + " WHERE application_name = left(? || ?, 63) AND pid <> pg_backend_pid() AND datname = current_database()";
+      + " WHERE application_name = ? AND pid <> pg_backend_pid() AND datname = current_database()";
   /** How long a take-over waits for an index build a dead holder's session may still be running. */
   private static final long ORPHAN_WAIT_MS = 30_000;
 
@@ -263,8 +261,7 @@ public final class FlywayRunner {
       while (true) {
         List<String> sessions = new ArrayList<>();
         try (PreparedStatement st = c.prepareStatement(PREVIOUS_RUN)) {
-          st.setString(1, RUN_APPLICATION);
-          st.setString(2, schema);
+          st.setString(1, runSessionName(schema));
           try (ResultSet rs = st.executeQuery()) {
             while (rs.next()) sessions.add("pid " + rs.getInt(1) + " (" + rs.getString(2) + ": " + rs.getString(3) + ")");
           }
