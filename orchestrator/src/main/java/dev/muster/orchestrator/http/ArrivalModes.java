@@ -43,10 +43,11 @@ final class ArrivalModes {
     EventStream stream = streams.open(ctx, held);
     Consumer<Event> onEvent = event -> {
       if (stream.ended() || !arrival.carries(event)) return;
-      stream.send(event);
       if (arrival.isTerminal(event)) {
         subscription.finish();
-        stream.end();
+        stream.endWith(event);
+      } else {
+        stream.send(event);
       }
     };
     subscription.set(feed.subscribeArrival(arrival.streamFrom(), arrival.schema(), arrival.service(),

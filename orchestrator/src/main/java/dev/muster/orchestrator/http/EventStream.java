@@ -1,9 +1,12 @@
 package dev.muster.orchestrator.http;
 
 import dev.muster.orchestrator.events.Event;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.internal.buffer.BufferInternal;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
@@ -61,30 +64,39 @@ final class EventStream {
       drop("slow_reader"); // it resumes from the log where it was
       return;
     }
-    write(Buffer.buffer(frame(event)));
+    write(frame(event));
   }
 
   /**
    * The event as an SSE frame, in UTF-8: made once for all the streams it goes to (they receive it one after the
-   * other), each stream writing its own view of the same bytes.
+   * other), each stream writing its own view of the same bytes. Off the heap, so that no write copies it there
+   * first (Netty would, for a heap buffer); the JDK frees it once no stream holds a view.
    */
-  static byte[] frame(Event event) {
+  static Buffer frame(Event event) {
     Frame f = lastFrame;
-    if (f != null && f.event == event) return f.bytes;
+    if (f != null && f.event == event) return f.buffer;
     // An event not in the log yet has no number to resume after: it goes without an id line.
     byte[] bytes = ((event.logged() ? "id: " + event.seq() + "\n" : "") + "event: " + event.typeName() + "\ndata: "
         + event.encoded() + "\n\n").getBytes(StandardCharsets.UTF_8);
-    lastFrame = new Frame(event, bytes);
-    return bytes;
+    Buffer buffer = BufferInternal.buffer(Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(bytes.length).put(bytes).flip()));
+    lastFrame = new Frame(event, buffer);
+    return buffer;
   }
 
-  private record Frame(Event event, byte[] bytes) {}
+  private record Frame(Event event, Buffer buffer) {}
 
-  /** Ends the stream normally, after the last event. */
-  void end() {
+  /**
+   * Sends the stream's last event and ends it in one write: the frame and the end of the body reach the client
+   * together, one system call for the stream instead of two.
+   */
+  void endWith(Event event) {
     if (ended) return;
+    if (response.writeQueueFull()) {
+      drop("slow_reader");
+      return;
+    }
     stop();
-    response.end();
+    response.end(frame(event));
   }
 
   private void tick() {

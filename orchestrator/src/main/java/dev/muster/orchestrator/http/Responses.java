@@ -1,6 +1,8 @@
 package dev.muster.orchestrator.http;
 
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -25,13 +27,15 @@ final class Responses {
 
   /**
    * Answers with the error, then closes an HTTP/1.x connection: the rest of what the client sends on it is not
-   * worth reading. (An HTTP/2 connection carries other streams: there only the stream ends.)
+   * worth reading. (An HTTP/2 connection carries other streams: there only the stream ends.) The close waits a
+   * moment for the client, told {@code Connection: close}, to close first: a socket closed with the rest of a body
+   * unread in it is reset, and a client still sending that body may lose the answer with it.
    */
   static void closeAfter(RoutingContext ctx, ApiException e) {
     boolean http1 = ctx.request().version() != HttpVersion.HTTP_2;
     if (http1) ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
     error(ctx, e).onComplete(ar -> {
-      if (http1) ctx.request().connection().close();
+      if (http1) closeSoon(ctx.request());
     });
   }
 
@@ -44,7 +48,20 @@ final class Responses {
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .end(e.body().encode())
         .onComplete(ar -> {
-          if (http1) request.connection().close();
+          if (http1) closeSoon(request);
         });
+  }
+
+  private static final long CLOSE_GRACE_MS = 1_000;
+
+  private static void closeSoon(HttpServerRequest request) {
+    HttpConnection connection = request.connection();
+    io.vertx.core.Context context = Vertx.currentContext();
+    if (context == null) {
+      connection.close();
+      return;
+    }
+    // What still arrives meanwhile is read and dropped (the body handler discards past its limit).
+    context.owner().setTimer(CLOSE_GRACE_MS, id -> connection.close());
   }
 }

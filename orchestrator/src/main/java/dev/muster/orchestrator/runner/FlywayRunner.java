@@ -179,16 +179,16 @@ public final class FlywayRunner {
         }
       }
     }
-    // A build that reported success but left an INVALID index must not pass for ready. Checked on Flyway's own
-    // connection at the end of the run (no new session, no second authentication); on one of our own only when
-    // Flyway did not call back.
-    long checkStart = System.nanoTime();
+    // A build that reported success but left an INVALID index must not pass for ready. Checked on the migration's
+    // own connection after each migration (no new session, no second authentication); on one of our own only when
+    // no migration ran. Not in an AFTER_MIGRATE callback: Flyway opens a new connection for each such event.
+    long returnedNanos = System.nanoTime();
     List<String> invalid = callback.invalidIndexes != null ? callback.invalidIndexes : invalidIndexes(schema);
     if (log.isDebugEnabled()) {
-      log.debug("Schema {}: last migration's end → history committed {} µs, INVALID-index check {} µs (on {})", schema,
-          (callback.afterMigrateNanos - callback.lastAppliedNanos) / 1_000,
-          (callback.checkedNanos > 0 ? callback.checkedNanos - callback.afterMigrateNanos : System.nanoTime() - checkStart)
-              / 1_000, callback.invalidIndexes != null ? "Flyway's connection" : "a connection of its own");
+      log.debug("Schema {}: last migration's callback → Flyway returned {} µs (its commit, its history row),"
+          + " INVALID-index check {} µs (on {})", schema, (returnedNanos - callback.lastAppliedNanos) / 1_000,
+          callback.invalidIndexes != null ? callback.checkMicros : (System.nanoTime() - returnedNanos) / 1_000,
+          callback.invalidIndexes != null ? "the migration's connection" : "a connection of its own");
     }
     if (!invalid.isEmpty()) {
       throw new MigrationFailure(new IllegalStateException("index " + String.join(", ", invalid)
@@ -422,16 +422,15 @@ public final class FlywayRunner {
       retryVersion = version;
     }
 
-    /** What the end-of-run check found on Flyway's connection; null when it did not run. */
+    /** What the check after the last migration found on its connection; null when it did not run. */
     private volatile List<String> invalidIndexes;
+    private volatile long checkMicros;
     private volatile long lastAppliedNanos;
-    private volatile long afterMigrateNanos;
-    private volatile long checkedNanos;
 
     @Override
     public boolean supports(Event event, Context context) {
       return event == Event.BEFORE_EACH_MIGRATE || event == Event.AFTER_EACH_MIGRATE
-          || event == Event.AFTER_EACH_MIGRATE_ERROR || event == Event.AFTER_MIGRATE;
+          || event == Event.AFTER_EACH_MIGRATE_ERROR;
     }
 
     @Override
@@ -441,16 +440,6 @@ public final class FlywayRunner {
 
     @Override
     public void handle(Event event, Context context) {
-      if (event == Event.AFTER_MIGRATE) {
-        afterMigrateNanos = System.nanoTime();
-        try {
-          invalidIndexes = query(context.getConnection(), INVALID_INDEXES, context.getConfiguration().getDefaultSchema());
-          checkedNanos = System.nanoTime();
-        } catch (SQLException e) {
-          invalidIndexes = null; // checked again on a connection of our own
-        }
-        return;
-      }
       MigrationInfo m = context.getMigrationInfo();
       String version = m.getVersion() == null ? null : m.getVersion().getVersion();
       if (event == Event.AFTER_EACH_MIGRATE_ERROR) {
@@ -478,7 +467,6 @@ public final class FlywayRunner {
         }
       } else {
         watch.stop();
-        lastAppliedNanos = System.nanoTime();
         try {
           progress.applied(context.getConnection(), version, m.getDescription(),
               (System.nanoTime() - startedNanos) / 1_000_000);
@@ -486,6 +474,15 @@ public final class FlywayRunner {
           throw new IllegalStateException("could not record migration " + version + ": " + e.getMessage(), e);
         }
         executed++;
+        // Whichever migration is the last, the check after it is the run's.
+        long checkStart = System.nanoTime();
+        try {
+          invalidIndexes = query(context.getConnection(), INVALID_INDEXES, context.getConfiguration().getDefaultSchema());
+        } catch (SQLException e) {
+          invalidIndexes = null; // checked again on a connection of our own
+        }
+        lastAppliedNanos = System.nanoTime();
+        checkMicros = (lastAppliedNanos - checkStart) / 1_000;
       }
     }
 
