@@ -38,6 +38,11 @@ import org.postgresql.PGNotification;
 final class FleetFanOut {
   static final int PROCESSES = 4;
   static final int POLLERS = 10;
+  /**
+   * The orchestrator's JVM options as its image runs it (orchestrator/Dockerfile; a test keeps the two the same): the
+   * serial collector and a small first heap, which is what bounds its memory, not the number of streams.
+   */
+  static final List<String> IMAGE_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xms32m", "-XX:MaxRAMPercentage=75");
 
   record Round(int clients, int released, Stats fromReady, Stats fromEnd, Stats poll1s, Stats poll100ms, long rssKiB,
       long backends, long backendsAfter) {
@@ -49,10 +54,11 @@ final class FleetFanOut {
     }
   }
 
-  record Result(List<Round> rounds, Stats notifyFloor, int maxParallel) {
+  record Result(List<Round> rounds, Stats notifyFloor, int maxParallel, List<String> jvmOptions) {
     JsonObject json() {
       return new JsonObject().put("rounds", new JsonArray(rounds.stream().map(Round::json).toList()))
-          .put("notifyToListener", notifyFloor.json()).put("maxParallel", maxParallel);
+          .put("notifyToListener", notifyFloor.json()).put("maxParallel", maxParallel)
+          .put("orchestratorJvmOptions", new JsonArray(jvmOptions));
     }
   }
 
@@ -70,7 +76,8 @@ final class FleetFanOut {
     }
     long baseline = backends(db);
     List<String> command = new ArrayList<>(List.of(java));
-    command.addAll(jvmOptions);
+    command.addAll(IMAGE_JVM_OPTIONS);
+    command.addAll(jvmOptions); // after the image's: a later option wins
     command.addAll(List.of("-cp", jar, "dev.muster.orchestrator.Main", "serve"));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve("orchestrator.log").toFile());
     // The database URL in the environment, never on a command line.
@@ -90,7 +97,9 @@ final class FleetFanOut {
         Progress.say("fleet fan-out: " + n + " clients in " + Math.min(PROCESSES, n) + " processes");
         rounds.add(round(db, url, n, java, jar, orchestrator, baseline, work));
       }
-      return new Result(rounds, notifyFloor(db), 4);
+      List<String> all = new ArrayList<>(IMAGE_JVM_OPTIONS);
+      all.addAll(jvmOptions);
+      return new Result(rounds, notifyFloor(db), 4, all);
     } finally {
       orchestrator.destroy();
       if (!orchestrator.waitFor(40, TimeUnit.SECONDS)) orchestrator.destroyForcibly();
@@ -270,6 +279,7 @@ final class FleetFanOut {
     }
     t.print(out);
     out.println();
+    out.println("Orchestrator JVM options: " + String.join(" ", r.jvmOptions));
     out.println("NOTIFY → JDBC listener floor: p50 " + Stats.ms(r.notifyFloor.p50()) + ", p99 "
         + Stats.ms(r.notifyFloor.p99()));
     for (Round round : r.rounds) {

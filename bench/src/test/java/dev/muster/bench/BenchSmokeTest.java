@@ -48,6 +48,15 @@ class BenchSmokeTest {
   }
 
   @Test
+  void fleetFanOutRunsTheOrchestratorAsItsImageDoes() throws Exception {
+    String dockerfile = java.nio.file.Files.readString(Path.of("..", "orchestrator", "Dockerfile"));
+    String entrypoint = dockerfile.lines().filter(l -> l.startsWith("ENTRYPOINT")).findFirst().orElseThrow();
+    for (String option : FleetFanOut.IMAGE_JVM_OPTIONS) {
+      assertTrue(entrypoint.contains("\"" + option + "\""), "the image's " + entrypoint + " has " + option);
+    }
+  }
+
+  @Test
   void fleetFanOutReleasesEveryClientProcessAndMeasuresTheBaselines(TestDatabase test, @TempDir Path work)
       throws Exception {
     try (BenchDatabase db = BenchDatabase.external(DatabaseUrl.parse(test.url()))) {
