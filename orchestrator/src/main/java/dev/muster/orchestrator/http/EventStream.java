@@ -1,6 +1,7 @@
 package dev.muster.orchestrator.http;
 
 import dev.muster.orchestrator.events.Event;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -9,6 +10,8 @@ import io.vertx.core.internal.buffer.BufferInternal;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A {@code text/event-stream} response written by hand (vertx-web 5 has no SSE handler).
@@ -29,20 +32,26 @@ final class EventStream {
   private final HttpServerResponse response;
   private final Held held;
   private final Metrics metrics;
+  private final WriteBatch batch;
   private final long idleNanos;
   private long timer = -1;
+  /** No more events are taken: the stream's last is queued, or it is gone. */
   private boolean ended;
+  /** Frames taken and not yet written (see {@link WriteBatch}); the response ends after them when {@code last}. */
+  private final List<Buffer> queued = new ArrayList<>(2);
+  private boolean last;
   /** Writes handed to the connection that it has not yet passed on to the client's socket. */
   private int pending;
   /** When the pending writes last made progress (or began, when there were none). */
   private long progressNanos;
 
   EventStream(Vertx vertx, HttpServerResponse response, Held held, Duration heartbeat, Duration idleTimeout,
-      Metrics metrics) {
+      Metrics metrics, WriteBatch batch) {
     this.vertx = vertx;
     this.response = response;
     this.held = held;
     this.metrics = metrics;
+    this.batch = batch;
     this.idleNanos = idleTimeout.toNanos();
     response.setChunked(true)
         .putHeader("Content-Type", "text/event-stream; charset=utf-8")
@@ -60,11 +69,7 @@ final class EventStream {
 
   void send(Event event) {
     if (ended) return;
-    if (response.writeQueueFull()) {
-      drop("slow_reader"); // it resumes from the log where it was
-      return;
-    }
-    write(frame(event));
+    queue(frame(event));
   }
 
   /**
@@ -86,17 +91,41 @@ final class EventStream {
   private record Frame(Event event, Buffer buffer) {}
 
   /**
-   * Sends the stream's last event and ends it in one write: the frame and the end of the body reach the client
+   * Sends the stream's last event and ends it, in the same write: the frame and the end of the body reach the client
    * together, one system call for the stream instead of two.
    */
   void endWith(Event event) {
     if (ended) return;
-    if (response.writeQueueFull()) {
-      drop("slow_reader");
-      return;
-    }
+    queue(frame(event));
+    last = true;
     stop();
-    response.end(frame(event));
+  }
+
+  private void queue(Buffer frame) {
+    if (queued.isEmpty()) batch.add(this);
+    queued.add(frame);
+  }
+
+  /** Writes what was queued, as one buffer; by {@link WriteBatch}, on the stream's context. */
+  void flush() {
+    if (queued.isEmpty()) return;
+    Buffer data = queued.size() == 1 ? queued.get(0) : joined(queued);
+    queued.clear();
+    if (response.closed()) return;
+    if (response.writeQueueFull()) {
+      cutOff("slow_reader"); // it resumes from the log where it was
+    } else if (last) {
+      response.end(data);
+    } else {
+      write(data);
+    }
+  }
+
+  /** Frames as one buffer of views of theirs: no bytes copied. */
+  private static Buffer joined(List<Buffer> frames) {
+    ByteBuf[] views = new ByteBuf[frames.size()];
+    for (int i = 0; i < views.length; i++) views[i] = ((BufferInternal) frames.get(i)).getByteBuf();
+    return BufferInternal.buffer(Unpooled.wrappedUnmodifiableBuffer(views));
   }
 
   private void tick() {
@@ -124,7 +153,12 @@ final class EventStream {
   /** Cuts the stream off: the client sees a reset connection (or HTTP/2 stream) and reconnects. */
   private void drop(String reason) {
     if (ended) return;
+    cutOff(reason);
+  }
+
+  private void cutOff(String reason) {
     stop();
+    queued.clear();
     metrics.streamDropped(reason);
     response.reset();
     held.release();

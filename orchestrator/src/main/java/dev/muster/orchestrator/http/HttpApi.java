@@ -83,7 +83,10 @@ public final class HttpApi implements Handler<HttpServerRequest> {
         .setMaxInitialLineLength(MAX_REQUEST_LINE_BYTES)
         .setInitialSettings(new Http2Settings().setMaxHeaderListSize(config.maxHeaderBytes()))
         // Event streams and ?wait=true are quiet for long stretches: idle streams are judged by EventStream.
-        .setIdleTimeout(0);
+        .setIdleTimeout(0)
+        // Muster speaks no WebSocket: no compression handler in every connection's pipeline, on every write.
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false);
   }
 
   /**

@@ -11,6 +11,7 @@ final class Streams {
   private final Duration heartbeat;
   private final Duration idleTimeout;
   private final Metrics metrics;
+  private final WriteBatch batch = new WriteBatch();
 
   Streams(Vertx vertx, StreamLimits limits, Duration heartbeat, Duration idleTimeout, Metrics metrics) {
     this.vertx = vertx;
@@ -30,6 +31,6 @@ final class Streams {
 
   /** Turns the held response into an event stream. */
   EventStream open(RoutingContext ctx, Held held) {
-    return new EventStream(vertx, ctx.response(), held, heartbeat, idleTimeout, metrics);
+    return new EventStream(vertx, ctx.response(), held, heartbeat, idleTimeout, metrics, batch);
   }
 }
