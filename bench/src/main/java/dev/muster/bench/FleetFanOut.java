@@ -44,21 +44,23 @@ final class FleetFanOut {
    */
   static final List<String> IMAGE_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xms32m", "-XX:MaxRAMPercentage=75");
 
+  /** @param arrivalsMs from the first arrival sent to the last stream begun (every arrival on record) */
   record Round(int clients, int released, Stats fromReady, Stats fromEnd, Stats poll1s, Stats poll100ms, long rssKiB,
-      long backends, long backendsAfter) {
+      long backends, long backendsAfter, double arrivalsMs) {
     JsonObject json() {
       return new JsonObject().put("clients", clients).put("released", released).put("fromSchemaReady", fromReady.json())
           .put("fromMigrationEnd", fromEnd.json())
           .put("poll1s", poll1s.json()).put("poll100ms", poll100ms.json()).put("orchestratorRssKiB", rssKiB)
-          .put("orchestratorBackendsWaiting", backends).put("orchestratorBackendsAfter", backendsAfter);
+          .put("orchestratorBackendsWaiting", backends).put("orchestratorBackendsAfter", backendsAfter)
+          .put("arrivalsMs", arrivalsMs);
     }
   }
 
-  record Result(List<Round> rounds, Stats notifyFloor, int maxParallel, List<String> jvmOptions) {
+  record Result(List<Round> rounds, Stats notifyFloor, int maxParallel, List<String> jvmOptions, int migrations) {
     JsonObject json() {
       return new JsonObject().put("rounds", new JsonArray(rounds.stream().map(Round::json).toList()))
           .put("notifyToListener", notifyFloor.json()).put("maxParallel", maxParallel)
-          .put("orchestratorJvmOptions", new JsonArray(jvmOptions));
+          .put("orchestratorJvmOptions", new JsonArray(jvmOptions)).put("migrations", migrations);
     }
   }
 
@@ -66,7 +68,13 @@ final class FleetFanOut {
 
   static Result run(BenchDatabase db, Path work, List<Integer> sizes, boolean warmup, List<String> jvmOptions)
       throws Exception {
-    MigrationSet set = MigrationSet.gated(work.resolve("fleet-fan-out"));
+    return run(db, work, sizes, warmup, jvmOptions, 2);
+  }
+
+  /** @param migrations how many the run applies: 2, or more for a burst of events after the gate */
+  static Result run(BenchDatabase db, Path work, List<Integer> sizes, boolean warmup, List<String> jvmOptions,
+      int migrations) throws Exception {
+    MigrationSet set = MigrationSet.gated(work.resolve("fleet-fan-out"), migrations);
     String java = ProcessHandle.current().info().command().orElse("java");
     // The bench's own class path: the shaded jar, or the build's classes under a test.
     String jar = System.getProperty("java.class.path");
@@ -78,7 +86,9 @@ final class FleetFanOut {
     List<String> command = new ArrayList<>(List.of(java));
     command.addAll(IMAGE_JVM_OPTIONS);
     command.addAll(jvmOptions); // after the image's: a later option wins
-    command.addAll(List.of("-cp", jar, "dev.muster.orchestrator.Main", "serve"));
+    // Another build's orchestrator, to compare two builds with the same clients and database.
+    String serveJar = System.getProperty("muster.bench.orchestratorJar", jar);
+    command.addAll(List.of("-cp", serveJar, "dev.muster.orchestrator.Main", "serve"));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve("orchestrator.log").toFile());
     // The database URL in the environment, never on a command line.
     pb.environment().putAll(Map.of("MUSTER_DATABASE_URL", db.url().uri(), "MUSTER_MIGRATIONS", set.location,
@@ -91,15 +101,15 @@ final class FleetFanOut {
       List<Round> rounds = new ArrayList<>();
       if (warmup) {
         Progress.say("fleet fan-out: warm-up round (10 clients, not counted)");
-        round(db, url, 10, java, jar, orchestrator, baseline, work);
+        round(db, url, 10, java, jar, orchestrator, baseline, work, migrations);
       }
       for (int n : sizes) {
         Progress.say("fleet fan-out: " + n + " clients in " + Math.min(PROCESSES, n) + " processes");
-        rounds.add(round(db, url, n, java, jar, orchestrator, baseline, work));
+        rounds.add(round(db, url, n, java, jar, orchestrator, baseline, work, migrations));
       }
       List<String> all = new ArrayList<>(IMAGE_JVM_OPTIONS);
       all.addAll(jvmOptions);
-      return new Result(rounds, notifyFloor(db), 4, all);
+      return new Result(rounds, notifyFloor(db), 4, all, migrations);
     } finally {
       orchestrator.destroy();
       if (!orchestrator.waitFor(40, TimeUnit.SECONDS)) orchestrator.destroyForcibly();
@@ -107,7 +117,7 @@ final class FleetFanOut {
   }
 
   private static Round round(BenchDatabase db, String url, int n, String java, String jar, Process orchestrator,
-      long baseline, Path work) throws Exception {
+      long baseline, Path work, int migrations) throws Exception {
     String schema = db.newSchema("fleet");
     List<Process> children = new ArrayList<>();
     List<BufferedReader> outputs = new ArrayList<>();
@@ -127,15 +137,21 @@ final class FleetFanOut {
         children.add(child);
         outputs.add(new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8)));
       }
+      long firstSent = Long.MAX_VALUE;
+      long lastBegun = 0;
       for (BufferedReader out : outputs) {
         String line = out.readLine();
-        if (!"streaming".equals(line)) throw new IllegalStateException("a client process said " + line);
+        if (line == null || !line.startsWith("streaming ")) throw new IllegalStateException("a client process said " + line);
+        String[] at = line.split(" ");
+        firstSent = Math.min(firstSent, Long.parseLong(at[1]));
+        lastBegun = Math.max(lastBegun, Long.parseLong(at[2]));
       }
+      double arrivalsMs = (lastBegun - firstSent) / 1000.0;
       rss = rssKiB(orchestrator.pid());
       during = backends(db) - baseline - 1; // the gate's session is the bench's
       for (int i = 0; i < POLLERS; i++) {
-        pollers.add(poller(db, schema, 1000, poll1s, stop));
-        pollers.add(poller(db, schema, 100, poll100, stop));
+        pollers.add(poller(db, schema, migrations, 1000, poll1s, stop));
+        pollers.add(poller(db, schema, migrations, 100, poll100, stop));
       }
       Thread.sleep(1100); // every poller has made its first look
       gate.open();
@@ -166,7 +182,7 @@ final class FleetFanOut {
       List<Double> p100 = shift(poll100, endMicros);
       long after = backends(db) - baseline - 1;
       return new Round(n, readAt.size(), Stats.of(latencies), Stats.of(fromEnd), Stats.of(p1), Stats.of(p100), rss,
-          during, after);
+          during, after, arrivalsMs);
     } finally {
       stop.set(true);
       for (Process c : children) {
@@ -183,10 +199,11 @@ final class FleetFanOut {
   }
 
   /** A service that loops on Flyway's history table, as a fleet without Muster would; records when it saw V2. */
-  private static Thread poller(BenchDatabase db, String schema, long everyMs, List<Double> seen, AtomicBoolean stop) {
+  private static Thread poller(BenchDatabase db, String schema, int lastVersion, long everyMs, List<Double> seen,
+      AtomicBoolean stop) {
     Thread t = new Thread(() -> {
       try (Connection c = db.connect(); PreparedStatement st = c.prepareStatement("SELECT count(*) FROM "
-          + schema + ".flyway_schema_history WHERE version = '2' AND success")) {
+          + schema + ".flyway_schema_history WHERE version = '" + lastVersion + "' AND success")) {
         while (!stop.get()) {
           boolean done;
           try (ResultSet rs = st.executeQuery()) {
@@ -266,7 +283,7 @@ final class FleetFanOut {
 
   static void print(Result r, PrintStream out) {
     out.println("## fleet fan-out: orchestrator and clients in separate OS processes (SSE, " + PROCESSES
-        + " client processes)");
+        + " client processes; " + r.migrations + " migrations a run)");
     out.println();
     Table t = new Table("clients", "how", "count", "p50", "p90", "p99", "max");
     for (Round round : r.rounds) {
@@ -283,8 +300,9 @@ final class FleetFanOut {
     out.println("NOTIFY → JDBC listener floor: p50 " + Stats.ms(r.notifyFloor.p50()) + ", p99 "
         + Stats.ms(r.notifyFloor.p99()));
     for (Round round : r.rounds) {
-      out.println("- " + round.clients + " streams: orchestrator RSS " + round.rssKiB / 1024 + " MiB, its PostgreSQL "
-          + "sessions " + round.backends + " while waiting, " + round.backendsAfter + " after"
+      out.println("- " + round.clients + " streams: " + round.clients + " arrivals on record in "
+          + Stats.ms(round.arrivalsMs) + " (first sent to last stream begun); orchestrator RSS " + round.rssKiB / 1024
+          + " MiB, its PostgreSQL sessions " + round.backends + " while waiting, " + round.backendsAfter + " after"
           + (round.released != round.clients ? "; NOT RELEASED: " + (round.clients - round.released) : ""));
     }
     out.println();

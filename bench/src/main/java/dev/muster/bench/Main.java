@@ -60,6 +60,10 @@ public final class Main implements Callable<Integer> {
       defaultValue = "1,10,100,1000")
   List<Integer> fleetClients;
 
+  @Option(names = "--fleet-migrations", description = "fleet-fan-out: migrations a run applies, the second held at "
+      + "the gate, the rest quick (default: ${DEFAULT-VALUE})", defaultValue = "2")
+  int fleetMigrations;
+
   @Option(names = "--orchestrator-jvm-option", paramLabel = "OPTION", description = "fleet-fan-out: an option of "
       + "the orchestrator's JVM, e.g. -XX:StartFlightRecording=filename=/tmp/o.jfr; may be repeated")
   List<String> orchestratorJvmOptions = new ArrayList<>();
@@ -132,7 +136,7 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (replicas < 1 || instances < 1 || repeat < 1 || arrivalsInFlight < 1 || arrivals < 0 || pacedAppends < 1
-        || appends < 1 || Stream.of(clients, fleetClients, waiters, inFlight).flatMap(List::stream).anyMatch(n -> n < 1)) {
+        || appends < 1 || fleetMigrations < 2 || Stream.of(clients, fleetClients, waiters, inFlight).flatMap(List::stream).anyMatch(n -> n < 1)) {
       System.err.println("muster-bench: sizes must be at least 1 (--arrivals at least 0)");
       return 2;
     }
@@ -208,7 +212,7 @@ public final class Main implements Callable<Integer> {
     List<FanOut.Result> fanOut = chosen.contains(Scenario.FAN_OUT)
         ? FanOut.run(db, work, replicas, clients, repeat, warmup) : null;
     FleetFanOut.Result fleetFanOut = chosen.contains(Scenario.FLEET_FAN_OUT)
-        ? FleetFanOut.run(db, work, fleetClients, warmup, orchestratorJvmOptions) : null;
+        ? FleetFanOut.run(db, work, fleetClients, warmup, orchestratorJvmOptions, fleetMigrations) : null;
     FleetStart.Result fleet = chosen.contains(Scenario.FLEET)
         ? FleetStart.run(db, work, replicas, instances, repeat, warmup, migrations) : null;
     List<FailurePropagation.Result> failure = chosen.contains(Scenario.FAILURE)

@@ -29,6 +29,20 @@ final class MigrationSet {
    * before Flyway's bookkeeping and commit.
    */
   static MigrationSet gated(Path dir) {
+    return gated(dir, 2);
+  }
+
+  /**
+   * Like {@link #gated(Path)} with {@code total} migrations: after the gated {@code V2}, {@code total - 2} quick
+   * ones (a column each), which a fleet's streams hear as a burst of {@code migration.*} events; the last records
+   * the migration's end.
+   */
+  static MigrationSet gated(Path dir, int total) {
+    if (total < 2) throw new IllegalArgumentException("a gated set has at least 2 migrations");
+    String marks = """
+        CREATE TABLE bench_marks (what text PRIMARY KEY, at timestamptz NOT NULL);
+        INSERT INTO bench_marks (what, at) VALUES ('migration_end', clock_timestamp());
+        """;
     write(dir, "V1__create_items.sql", """
         CREATE TABLE bench_items (id bigserial PRIMARY KEY, note text);
         INSERT INTO bench_items (note) SELECT 'item ' || g FROM generate_series(1, 1000) g;
@@ -36,10 +50,13 @@ final class MigrationSet {
     write(dir, "V2__label_items.sql", Gate.WAIT_SQL + """
         ALTER TABLE bench_items ADD COLUMN label text;
         UPDATE bench_items SET label = upper(note);
-        CREATE TABLE bench_marks (what text PRIMARY KEY, at timestamptz NOT NULL);
-        INSERT INTO bench_marks (what, at) VALUES ('migration_end', clock_timestamp());
-        """);
-    return new MigrationSet("filesystem:" + dir.toAbsolutePath(), "2 migrations, the second held at a gate");
+        """ + (total == 2 ? marks : ""));
+    for (int v = 3; v <= total; v++) {
+      write(dir, "V" + v + "__column_" + v + ".sql", "ALTER TABLE bench_items ADD COLUMN c" + v + " int;\n"
+          + (v == total ? marks : ""));
+    }
+    return new MigrationSet("filesystem:" + dir.toAbsolutePath(), total == 2 ? "2 migrations, the second held at a gate"
+        : total + " migrations, the second held at a gate");
   }
 
   /** Like {@link #gated}, but the second migration fails after the gate: SQLSTATE 23502 (not_null_violation). */

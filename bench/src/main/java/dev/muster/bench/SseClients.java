@@ -16,8 +16,9 @@ import java.time.Instant;
  * A child process of the fleet fan-out: {@code N} services of a fleet, each an SSE arrival on a socket of its own,
  * as light as a client can be — HTTP/1.1 written by hand, every socket on one selector (as the issue's asyncio
  * clients were), so that the box's CPU goes to the orchestrator rather than to waking a thread per client. It prints
- * {@code streaming} once every stream has begun (its arrival is on record), then, for each stream, the wall-clock
- * instant (epoch µs) at which it read its {@code schema.ready}, and {@code done}.
+ * {@code streaming FIRST LAST} once every stream has begun (its arrival is on record) — the instants (epoch µs) its
+ * first request was sent and its last stream began — then, for each stream, the instant at which it read its
+ * {@code schema.ready}, and {@code done}.
  *
  * <p>{@code java -cp muster-bench.jar dev.muster.bench.SseClients URL SCHEMA N PREFIX}
  */
@@ -59,6 +60,8 @@ public final class SseClients {
     int begun = 0;
     int finished = 0;
     boolean toldStreaming = false;
+    long firstSent = 0;
+    long lastBegun = 0;
     ByteBuffer read = ByteBuffer.allocateDirect(64 * 1024);
     long deadline = System.nanoTime() + DEADLINE_NANOS;
     try (Selector selector = Selector.open()) {
@@ -84,6 +87,7 @@ public final class SseClients {
           boolean wasBegun = s.begun;
           try {
             if (key.isWritable()) {
+              if (firstSent == 0) firstSent = epochMicros();
               channel.write(s.request);
               if (!s.request.hasRemaining()) key.interestOps(SelectionKey.OP_READ);
             } else if (key.isReadable()) {
@@ -99,7 +103,10 @@ public final class SseClients {
           } catch (IOException e) {
             s.problem = String.valueOf(e);
           }
-          if (s.begun && !wasBegun) begun++;
+          if (s.begun && !wasBegun) {
+            begun++;
+            lastBegun = epochMicros();
+          }
           if (s.finished()) {
             finished++;
             if (!s.begun) begun++; // a stream that failed before it began counts as begun, so the run goes on
@@ -110,11 +117,11 @@ public final class SseClients {
         selector.selectedKeys().clear();
         if (!toldStreaming && begun == n) {
           toldStreaming = true;
-          out.println("streaming");
+          out.println("streaming " + firstSent + " " + lastBegun);
         }
       }
     }
-    if (!toldStreaming) out.println("streaming");
+    if (!toldStreaming) out.println("streaming " + firstSent + " " + lastBegun);
     for (Stream s : streams) {
       out.println(s.problem != null ? "problem " + s.problem : "ready " + s.readyAt);
     }
@@ -136,13 +143,17 @@ public final class SseClients {
     }
     if (!s.begun && indexOf(joined, BEGUN) >= 0) s.begun = true;
     if (s.begun && indexOf(joined, READY) >= 0) {
-      Instant now = Instant.now();
-      s.readyAt = now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000;
+      s.readyAt = epochMicros();
       return;
     }
     // Keep only a tail long enough to hold a marker cut in two by the reads (the headers until the status is read).
     int keep = s.statusChecked ? Math.min(joined.length, READY.length) : joined.length;
     s.seen = java.util.Arrays.copyOfRange(joined, joined.length - keep, joined.length);
+  }
+
+  private static long epochMicros() {
+    Instant now = Instant.now();
+    return now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000;
   }
 
   private static int indexOf(byte[] haystack, byte[] needle) {
