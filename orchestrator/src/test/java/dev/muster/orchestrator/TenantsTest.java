@@ -229,6 +229,14 @@ class TenantsTest {
       assertEquals("unknown_schema", refused.json().getString("error"));
       assertTrue(refused.json().getString("message").contains("MUSTER_CREATE_SCHEMAS=true"), refused.body());
       assertEquals(0, db.queryLong("SELECT count(*) FROM pg_namespace WHERE nspname = 'tenant_new'"));
+      // A schema not found is not remembered as missing: once it is created, the same replica migrates it.
+      JsonObject late = arrival.copy().put("schema", "tenant_late");
+      assertEquals(404, Http.postJson(replicas.url(0) + "/api/v1/arrivals?wait=true", late).status());
+      execute(db, "CREATE SCHEMA tenant_late");
+      Http.Response created = Http.postJson(replicas.url(0) + "/api/v1/arrivals?wait=true", late);
+      assertEquals(200, created.status(), created.body());
+      assertEquals(10, db.queryLong("SELECT count(*) FROM tenant_late.flyway_schema_history WHERE success"
+          + " AND version IS NOT NULL"));
     }
     try (Replicas replicas = Replicas.start(1, Replicas.config(db, m.dir()).toBuilder().createSchemas(true).build())) {
       Http.Response ready = Http.postJson(replicas.url(0) + "/api/v1/arrivals?wait=true", arrival);

@@ -149,7 +149,7 @@ public final class Coordinator {
     boolean[] releasedWithArrival = {false};
     // A tenant not onboarded yet: created and migrated only when the configuration says so, else refused.
     Future<Void> onboarded = config.createSchemas() || projection.view(schema) != null ? Future.succeededFuture()
-        : runners.apply(schema).exists(schema).compose(exists -> exists ? Future.<Void>succeededFuture()
+        : known.exists(schema).compose(exists -> exists ? Future.<Void>succeededFuture()
             : Future.failedFuture(ArrivalRefused.unknownSchema(request)));
     return onboarded.compose(v -> known.load(schema))
         .compose(v -> wanted != null && !known.reaches(schema, wanted) ? known.reload(schema) : Future.succeededFuture())

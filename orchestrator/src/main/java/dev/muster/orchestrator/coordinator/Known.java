@@ -22,6 +22,11 @@ final class Known {
   private final Predicate<String> delegated;
   /** Each schema's first read of its files and history, so that the runner reads it once. */
   private final Map<String, Future<Void>> loads = new HashMap<>();
+  /**
+   * Each schema's look in the catalog, shared by the arrivals that come while it is under way (a storm of a thousand
+   * asks once) and kept once it found the schema; a schema not found is asked again — a made-up name keeps nothing.
+   */
+  private final Map<String, Future<Boolean>> existence = new HashMap<>();
 
   Known(Projection projection, Function<String, Runner> runners, Predicate<String> delegated) {
     this.projection = projection;
@@ -40,6 +45,19 @@ final class Known {
     }
     // A read keeps no state: made-up names that match a pattern must not grow this replica's memory.
     return runners.apply(schema).inspect(schema).map(Projection::of);
+  }
+
+  /** Whether the schema exists, as the catalog says. */
+  Future<Boolean> exists(String schema) {
+    if (projection.view(schema) != null) return Future.succeededFuture(true);
+    Future<Boolean> found = existence.get(schema);
+    if (found != null) return found;
+    found = runners.apply(schema).exists(schema);
+    existence.put(schema, found);
+    found.onComplete(ar -> {
+      if (ar.failed() || !ar.result()) existence.remove(schema);
+    });
+    return found;
   }
 
   Future<Void> load(String schema) {
