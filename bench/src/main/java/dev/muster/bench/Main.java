@@ -131,6 +131,10 @@ public final class Main implements Callable<Integer> {
       + "JVMs, e.g. -Xshare:off or -Xlog:class+load:file=/tmp/c.log; may be repeated")
   List<String> serviceJvmOptions = new ArrayList<>();
 
+  @Option(names = "--sdk-jar", paramLabel = "JAR", description = "sdk-ready: the cold JVMs' SDK classes from this "
+      + "jar (e.g. another build's muster-client-sdk.jar, to compare); default: the bench's own")
+  Path sdkJar;
+
   @Option(names = "--json", description = "results as one JSON object on standard output")
   boolean json;
 
@@ -234,7 +238,7 @@ public final class Main implements Callable<Integer> {
         ? Tenants.run(db, work, tenants, tenantMigrations, maxParallel) : null;
     List<LockQueue.Result> lockQueue = chosen.contains(Scenario.LOCK_QUEUE) ? LockQueue.run(db, work, lockHold) : null;
     SdkReady.Result sdkReady = chosen.contains(Scenario.SDK_READY)
-        ? SdkReady.run(db, work, sdkColdRuns, sdkWarmWaits, warmup, serviceJvmOptions) : null;
+        ? SdkReady.run(db, work, sdkColdRuns, sdkWarmWaits, warmup, serviceJvmOptions, sdkJar) : null;
     return new Results(fanOut, fleetFanOut, fleet, failure, events, tenantsResult, lockQueue, sdkReady);
   }
 

@@ -7,7 +7,6 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,8 +42,10 @@ final class SdkReady {
   static final int WARMUP_COLD_RUNS = 2;
   private static final long PROCESS_TIMEOUT_SECONDS = 60;
 
+  /** CPU figures are means over the runs, in ms, of every thread of the process; NaN where unknown (off Linux). */
   record Result(String version, int coldRuns, Stats emptyJvm, Stats sdkJvm, Stats pairedCost, Stats curl,
-      int coldFailures, int warmups, Stats warm, int warmFailures, List<String> jvmOptions, long serviceJarBytes) {
+      double emptyCpuMs, double sdkCpuMs, double curlCpuMs, int coldFailures, int warmups, Stats warm, int warmFailures, List<String> jvmOptions, long serviceJarBytes,
+      String sdkSource) {
     /** The figure issue 13 bounds: the median JVM with the SDK minus the median empty JVM. */
     double coldCostMs() {
       return sdkJvm.p50() - emptyJvm.p50();
@@ -57,9 +58,11 @@ final class SdkReady {
     JsonObject json() {
       JsonObject cold = new JsonObject().put("runs", coldRuns).put("emptyJvm", emptyJvm.json())
           .put("sdkJvm", sdkJvm.json()).put("pairedCost", pairedCost.json())
+          .put("cpuMeanMs", new JsonObject().put("emptyJvm", Stats.round(emptyCpuMs)).put("sdkJvm", Stats.round(sdkCpuMs))
+              .put("curl", Stats.round(curlCpuMs)))
           .put("costP50Ms", Stats.round(coldCostMs())).put("costP90Ms", Stats.round(sdkJvm.p90() - emptyJvm.p90()))
           .put("failures", coldFailures).put("jvmOptions", new JsonArray(jvmOptions))
-          .put("serviceJarBytes", serviceJarBytes);
+          .put("serviceJarBytes", serviceJarBytes).put("sdkClassesFrom", sdkSource);
       if (curl != null) cold.put("curl", curl.json());
       return new JsonObject().put("version", version).put("cold", cold)
           .put("warm", warm.json().put("warmups", warmups).put("failures", warmFailures));
@@ -68,8 +71,12 @@ final class SdkReady {
 
   private SdkReady() {}
 
-  static Result run(BenchDatabase db, Path work, int coldRuns, int warmWaits, boolean warmup, List<String> jvmOptions)
-      throws Exception {
+  /**
+   * @param sdkJar where the cold JVMs' SDK classes come from, such as a release's {@code muster-client-sdk.jar} to
+   *     compare with; {@code null}: the bench's own (the warm waits always use the bench's own)
+   */
+  static Result run(BenchDatabase db, Path work, int coldRuns, int warmWaits, boolean warmup, List<String> jvmOptions,
+      Path sdkJar) throws Exception {
     Path dir = Files.createDirectories(work.resolve("sdk-ready"));
     MigrationSet set = MigrationSet.single(dir.resolve("migrations"));
     String schema = db.newSchema("sdk");
@@ -82,7 +89,9 @@ final class SdkReady {
             + " cold runs of each kind (not counted)");
         warm(url, schema, "warmup-", WARMUP_WAITS, new int[1]);
       }
-      Path jar = serviceJar(dir.resolve("service.jar"));
+      Path sdk = sdkJar != null ? sdkJar
+          : Path.of(MusterClient.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path jar = serviceJar(dir.resolve("service.jar"), sdk);
       boolean curl = curlInstalled();
       Cold cold = new Cold(url, schema, jar, jvmOptions, curl, dir);
       if (warmup) {
@@ -95,8 +104,8 @@ final class SdkReady {
       int[] warmFailures = new int[1];
       List<Double> warm = warm(url, schema, "warm-", warmWaits, warmFailures);
       return new Result(version, coldRuns, Stats.of(cold.empty), Stats.of(cold.sdk), Stats.of(cold.paired),
-          curl ? Stats.of(cold.curl) : null, cold.failures, warmup ? WARMUP_WAITS : 0, Stats.of(warm),
-          warmFailures[0], List.copyOf(jvmOptions), Files.size(jar));
+          curl ? Stats.of(cold.curl) : null, mean(cold.emptyCpu), mean(cold.sdkCpu), mean(cold.curlCpu), cold.failures, warmup ? WARMUP_WAITS : 0, Stats.of(warm),
+          warmFailures[0], List.copyOf(jvmOptions), Files.size(jar), sdkJar == null ? "this bench" : sdkJar.toString());
     }
   }
 
@@ -122,12 +131,18 @@ final class SdkReady {
     return samples;
   }
 
+  /** A process that ran: wall time from start to exit, and the CPU time of all its threads (NaN if unknown). */
+  private record Ran(double wallMs, double cpuMs) {}
+
   /** The cold rounds: each runs the kinds once, in an order that rotates, so that no kind always goes first. */
   private static final class Cold {
     final List<Double> empty = new ArrayList<>();
     final List<Double> sdk = new ArrayList<>();
     final List<Double> paired = new ArrayList<>();
     final List<Double> curl = new ArrayList<>();
+    final List<Double> emptyCpu = new ArrayList<>();
+    final List<Double> sdkCpu = new ArrayList<>();
+    final List<Double> curlCpu = new ArrayList<>();
     int failures;
     private final String url;
     private final String schema;
@@ -147,31 +162,38 @@ final class SdkReady {
 
     void round(int i, boolean counted) throws Exception {
       int kinds = withCurl ? 3 : 2;
-      double emptyMs = Double.NaN;
-      double sdkMs = Double.NaN;
+      Ran emptyRun = null;
+      Ran sdkRun = null;
       for (int k = 0; k < kinds; k++) {
         switch ((i + k) % kinds) {
-          case 0 -> emptyMs = java(EmptyService.class);
-          case 1 -> sdkMs = java(WaitingService.class);
+          case 0 -> emptyRun = java(EmptyService.class);
+          case 1 -> sdkRun = java(WaitingService.class);
           default -> {
-            double ms = curl(i, counted);
-            if (counted && !Double.isNaN(ms)) curl.add(ms);
-            else if (counted) failures++;
+            Ran ran = curl(i, counted);
+            if (!counted) continue;
+            if (ran == null) {
+              failures++;
+            } else {
+              curl.add(ran.wallMs());
+              curlCpu.add(ran.cpuMs());
+            }
           }
         }
       }
       if (!counted) return;
-      if (Double.isNaN(emptyMs) || Double.isNaN(sdkMs)) {
+      if (emptyRun == null || sdkRun == null) {
         failures++;
         return;
       }
-      empty.add(emptyMs);
-      sdk.add(sdkMs);
-      paired.add(sdkMs - emptyMs);
+      empty.add(emptyRun.wallMs());
+      sdk.add(sdkRun.wallMs());
+      paired.add(sdkRun.wallMs() - emptyRun.wallMs());
+      emptyCpu.add(emptyRun.cpuMs());
+      sdkCpu.add(sdkRun.cpuMs());
     }
 
-    /** One fresh JVM of the service jar; NaN if it did not exit 0. */
-    private double java(Class<?> main) throws Exception {
+    /** One fresh JVM of the service jar; {@code null} if it did not exit 0. */
+    private Ran java(Class<?> main) throws Exception {
       List<String> command = new ArrayList<>(List.of(OrchestratorProcess.java()));
       command.addAll(jvmOptions);
       command.addAll(List.of("-cp", jar.toString(), main.getName()));
@@ -184,8 +206,8 @@ final class SdkReady {
       return timed(pb, null);
     }
 
-    /** The same arrival from curl, following the stream to its end; NaN unless it ended with the release. */
-    private double curl(int i, boolean counted) throws Exception {
+    /** The same arrival from curl, following the stream to its end; {@code null} unless it ended with the release. */
+    private Ran curl(int i, boolean counted) throws Exception {
       String instance = (counted ? "curl-" : "curl-warmup-") + i;
       String body = new JsonObject().put("service", SERVICE).put("instance", instance).put("schema", schema)
           .put("timeoutSeconds", PROCESS_TIMEOUT_SECONDS).encode();
@@ -197,30 +219,51 @@ final class SdkReady {
       return timed(pb, out);
     }
 
-    /** Wall time from start to exit; NaN if it failed, or if {@code output} lacks this instance's release. */
-    private static double timed(ProcessBuilder pb, Path output) throws Exception {
+    /** Runs it to its end; {@code null} if it failed, or if {@code output} lacks this instance's release. */
+    private static Ran timed(ProcessBuilder pb, Path output) throws Exception {
+      double cpuBefore = reapedChildrenCpuMs();
       long t0 = System.nanoTime();
       Process p = pb.start();
       if (!p.waitFor(PROCESS_TIMEOUT_SECONDS + 10, TimeUnit.SECONDS)) {
         p.destroyForcibly();
-        return Double.NaN;
+        return null;
       }
       double ms = (System.nanoTime() - t0) / 1e6;
-      if (p.exitValue() != 0) return Double.NaN;
-      if (output != null && !Files.readString(output).contains("service.released")) return Double.NaN;
-      return ms;
+      double cpu = reapedChildrenCpuMs() - cpuBefore; // the one child reaped meanwhile: this one
+      if (p.exitValue() != 0) return null;
+      if (output != null && !Files.readString(output).contains("service.released")) return null;
+      return new Ran(ms, cpu);
     }
   }
 
   /**
-   * A service's jar as small as it gets: the SDK's classes (from the bench's class path: its shaded jar, or the
-   * module's classes under a test) and the two mains. A service would carry it the same way, without the bench's
-   * 50 MB of dependencies on its class path.
+   * The CPU time of this JVM's children that have exited and been waited for ({@code cutime + cstime} of {@code
+   * /proc/self/stat}), in ms, to a clock tick (taken as 1/100 s, Linux's USER_HZ): one process's is coarse, a mean
+   * over tens of runs is not. Unlike wall time it hardly moves with what else the machine runs. NaN off Linux.
    */
-  static Path serviceJar(Path jar) throws IOException, URISyntaxException {
+  static double reapedChildrenCpuMs() {
+    try {
+      String stat = Files.readString(Path.of("/proc/self/stat"));
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      // After "pid (comm) ", fields start at the 3rd (state): cutime is the 16th, cstime the 17th.
+      return (Long.parseLong(fields[13]) + Long.parseLong(fields[14])) * 10.0;
+    } catch (IOException | RuntimeException notLinux) {
+      return Double.NaN;
+    }
+  }
+
+  private static double mean(List<Double> values) {
+    return values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+  }
+
+  /**
+   * A service's jar as small as it gets: the SDK's classes (from {@code sdk}: a jar, such as the bench's shaded one,
+   * or a folder of classes, as under a test) and the two mains. A service would carry it the same way, without the
+   * bench's 50 MB of dependencies on its class path.
+   */
+  static Path serviceJar(Path jar, Path sdk) throws IOException {
     Manifest manifest = new Manifest();
     manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-    Path sdk = Path.of(MusterClient.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     String sdkPackage = "dev/muster/client/";
     try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
       if (Files.isDirectory(sdk)) {
@@ -272,23 +315,29 @@ final class SdkReady {
   static void print(Result r, PrintStream out) {
     out.println("## sdk-ready: the SDK on a schema that is already ready (orchestrator `serve` in its own process)");
     out.println();
-    out.println("Cold: " + r.coldRuns + " rounds of fresh `java` processes, interleaved, wall time from start to exit; "
-        + "JVM options: " + (r.jvmOptions.isEmpty() ? "none" : String.join(" ", r.jvmOptions)) + "; service jar "
-        + r.serviceJarBytes / 1024 + " KiB (the SDK and two mains). Warm: in one JVM after " + r.warmups
-        + " waits, a new client and instance each time. Schema ready at version " + r.version + ".");
+    out.println("Cold: " + r.coldRuns + " rounds of fresh processes, interleaved, wall time from start to exit and CPU "
+        + "time (all threads, mean); JVM options: " + (r.jvmOptions.isEmpty() ? "none" : String.join(" ", r.jvmOptions))
+        + "; service jar " + r.serviceJarBytes / 1024 + " KiB (the SDK and two mains), the SDK from " + r.sdkSource
+        + ". Warm: in one JVM after " + r.warmups + " waits, a new client and instance each time. Schema ready at "
+        + "version " + r.version + ".");
     out.println();
-    Table t = new Table("what", "count", "p50", "p90", "p99", "max");
-    t.row(Table.concat(new Object[] {"cold: empty JVM"}, Table.cells(r.emptyJvm)));
-    t.row(Table.concat(new Object[] {"cold: JVM that waits with the SDK"}, Table.cells(r.sdkJvm)));
-    t.row(Table.concat(new Object[] {"cold: the SDK's cost, each round (SDK − empty)"}, Table.cells(r.pairedCost)));
-    if (r.curl != null) t.row(Table.concat(new Object[] {"cold: curl, the same arrival"}, Table.cells(r.curl)));
-    t.row(Table.concat(new Object[] {"warm: one SDK wait"}, Table.cells(r.warm)));
+    Table t = new Table("what", "count", "p50", "p90", "p99", "max", "CPU");
+    t.row(Table.concat(new Object[] {"cold: empty JVM"}, Table.concat(Table.cells(r.emptyJvm), Stats.ms(r.emptyCpuMs))));
+    t.row(Table.concat(new Object[] {"cold: JVM that waits with the SDK"},
+        Table.concat(Table.cells(r.sdkJvm), Stats.ms(r.sdkCpuMs))));
+    t.row(Table.concat(new Object[] {"cold: the SDK's cost, each round (SDK − empty)"},
+        Table.concat(Table.cells(r.pairedCost), Stats.ms(r.sdkCpuMs - r.emptyCpuMs))));
+    if (r.curl != null) {
+      t.row(Table.concat(new Object[] {"cold: curl, the same arrival"}, Table.concat(Table.cells(r.curl),
+          Stats.ms(r.curlCpuMs))));
+    }
+    t.row(Table.concat(new Object[] {"warm: one SDK wait"}, Table.concat(Table.cells(r.warm), "")));
     t.print(out);
     out.println();
     out.println("The SDK's cold cost: " + signed(r.coldCostMs()) + " at p50 (target ≤ 100 ms: "
         + (r.coldCostMs() <= 100 ? "met" : "NOT met") + "), " + signed(r.sdkJvm.p90() - r.emptyJvm.p90())
-        + " at p90; warm p50 " + Stats.ms(r.warm.p50()) + " (target ≤ 10 ms: " + (r.warm.p50() <= 10 ? "met" : "NOT met")
-        + "), p99 " + Stats.ms(r.warm.p99()) + "."
+        + " at p90, " + signed(r.sdkCpuMs - r.emptyCpuMs) + " of CPU; warm p50 " + Stats.ms(r.warm.p50())
+        + " (target ≤ 10 ms: " + (r.warm.p50() <= 10 ? "met" : "NOT met") + "), p99 " + Stats.ms(r.warm.p99()) + "."
         + (r.problems() ? " FAILED: " + r.coldFailures + " cold runs, " + r.warmFailures + " warm waits." : ""));
     out.println();
   }

@@ -126,7 +126,7 @@ class BenchSmokeTest {
   @Test
   void sdkReadyStartsEveryServiceJvmAndReleasesEveryWarmWait(TestDatabase test, @TempDir Path work) throws Exception {
     try (BenchDatabase db = BenchDatabase.external(DatabaseUrl.parse(test.url()))) {
-      SdkReady.Result r = SdkReady.run(db, work, 2, 3, false, List.of());
+      SdkReady.Result r = SdkReady.run(db, work, 2, 3, false, List.of(), null);
 
       // A waiting JVM exits 0 only once the SDK read its release; curl's run counts only if its stream had it.
       assertEquals(0, r.coldFailures(), "every service JVM exited 0, curl saw its release");
