@@ -45,7 +45,7 @@ final class SdkReady {
   /** CPU figures are means over the runs, in ms, of every thread of the process; NaN where unknown (off Linux). */
   record Result(String version, int coldRuns, Stats emptyJvm, Stats sdkJvm, Stats pairedCost, Stats curl,
       double emptyCpuMs, double sdkCpuMs, double curlCpuMs, int coldFailures, int warmups, Stats warm, int warmFailures, List<String> jvmOptions, long serviceJarBytes,
-      String sdkSource) {
+      String sdkSource, List<String> orchestratorJvmOptions) {
     /** The figure issue 13 bounds: the median JVM with the SDK minus the median empty JVM. */
     double coldCostMs() {
       return sdkJvm.p50() - emptyJvm.p50();
@@ -64,7 +64,8 @@ final class SdkReady {
           .put("failures", coldFailures).put("jvmOptions", new JsonArray(jvmOptions))
           .put("serviceJarBytes", serviceJarBytes).put("sdkClassesFrom", sdkSource);
       if (curl != null) cold.put("curl", curl.json());
-      return new JsonObject().put("version", version).put("cold", cold)
+      return new JsonObject().put("version", version).put("orchestratorJvmOptions", new JsonArray(orchestratorJvmOptions))
+          .put("cold", cold)
           .put("warm", warm.json().put("warmups", warmups).put("failures", warmFailures));
     }
   }
@@ -105,7 +106,8 @@ final class SdkReady {
       List<Double> warm = warm(url, schema, "warm-", warmWaits, warmFailures);
       return new Result(version, coldRuns, Stats.of(cold.empty), Stats.of(cold.sdk), Stats.of(cold.paired),
           curl ? Stats.of(cold.curl) : null, mean(cold.emptyCpu), mean(cold.sdkCpu), mean(cold.curlCpu), cold.failures, warmup ? WARMUP_WAITS : 0, Stats.of(warm),
-          warmFailures[0], List.copyOf(jvmOptions), Files.size(jar), sdkJar == null ? "this bench" : sdkJar.toString());
+          warmFailures[0], List.copyOf(jvmOptions), Files.size(jar), sdkJar == null ? "this bench" : sdkJar.toString(),
+          orchestrator.jvmOptions());
     }
   }
 
@@ -319,7 +321,7 @@ final class SdkReady {
         + "time (all threads, mean); JVM options: " + (r.jvmOptions.isEmpty() ? "none" : String.join(" ", r.jvmOptions))
         + "; service jar " + r.serviceJarBytes / 1024 + " KiB (the SDK and two mains), the SDK from " + r.sdkSource
         + ". Warm: in one JVM after " + r.warmups + " waits, a new client and instance each time. Schema ready at "
-        + "version " + r.version + ".");
+        + "version " + r.version + ". Orchestrator JVM options: " + String.join(" ", r.orchestratorJvmOptions) + ".");
     out.println();
     Table t = new Table("what", "count", "p50", "p90", "p99", "max", "CPU");
     t.row(Table.concat(new Object[] {"cold: empty JVM"}, Table.concat(Table.cells(r.emptyJvm), Stats.ms(r.emptyCpuMs))));
