@@ -5,9 +5,6 @@ import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.net.HttpURLConnection;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +16,6 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -38,11 +34,6 @@ import org.postgresql.PGNotification;
 final class FleetFanOut {
   static final int PROCESSES = 4;
   static final int POLLERS = 10;
-  /**
-   * The orchestrator's JVM options as its image runs it (orchestrator/Dockerfile; a test keeps the two the same): the
-   * serial collector and a small first heap, which is what bounds its memory, not the number of streams.
-   */
-  static final List<String> IMAGE_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xms32m", "-XX:MaxRAMPercentage=75");
 
   /** @param arrivalsMs from the first arrival sent to the last stream begun (every arrival on record) */
   record Round(int clients, int released, Stats fromReady, Stats fromEnd, Stats poll1s, Stats poll100ms, long rssKiB,
@@ -75,29 +66,12 @@ final class FleetFanOut {
   static Result run(BenchDatabase db, Path work, List<Integer> sizes, boolean warmup, List<String> jvmOptions,
       int migrations) throws Exception {
     MigrationSet set = MigrationSet.gated(work.resolve("fleet-fan-out"), migrations);
-    String java = ProcessHandle.current().info().command().orElse("java");
-    // The bench's own class path: the shaded jar, or the build's classes under a test.
-    String jar = System.getProperty("java.class.path");
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    String java = OrchestratorProcess.java();
+    String jar = OrchestratorProcess.classPath();
     long baseline = backends(db);
-    List<String> command = new ArrayList<>(List.of(java));
-    command.addAll(IMAGE_JVM_OPTIONS);
-    command.addAll(jvmOptions); // after the image's: a later option wins
-    // Another build's orchestrator, to compare two builds with the same clients and database.
-    String serveJar = System.getProperty("muster.bench.orchestratorJar", jar);
-    command.addAll(List.of("-cp", serveJar, "dev.muster.orchestrator.Main", "serve"));
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve("orchestrator.log").toFile());
-    // The database URL in the environment, never on a command line.
-    pb.environment().putAll(Map.of("MUSTER_DATABASE_URL", db.url().uri(), "MUSTER_MIGRATIONS", set.location,
-        "MUSTER_SCHEMAS", BenchDatabase.SCHEMA_PATTERN, "MUSTER_HTTP_PORT", String.valueOf(port),
-        "MUSTER_MAX_STREAMS", "20000", "MUSTER_MAX_STREAMS_PER_CLIENT", "20000", "MUSTER_REPLICA", "bench-fleet"));
-    Process orchestrator = pb.start();
-    String url = "http://127.0.0.1:" + port;
-    try {
-      awaitHealthy(url, orchestrator, work);
+    try (OrchestratorProcess started = OrchestratorProcess.start(db, work, set, "bench-fleet", jvmOptions)) {
+      String url = started.url();
+      Process orchestrator = started.process();
       List<Round> rounds = new ArrayList<>();
       if (warmup) {
         Progress.say("fleet fan-out: warm-up round (10 clients, not counted)");
@@ -107,12 +81,7 @@ final class FleetFanOut {
         Progress.say("fleet fan-out: " + n + " clients in " + Math.min(PROCESSES, n) + " processes");
         rounds.add(round(db, url, n, java, jar, orchestrator, baseline, work, migrations));
       }
-      List<String> all = new ArrayList<>(IMAGE_JVM_OPTIONS);
-      all.addAll(jvmOptions);
-      return new Result(rounds, notifyFloor(db), 4, all, migrations);
-    } finally {
-      orchestrator.destroy();
-      if (!orchestrator.waitFor(40, TimeUnit.SECONDS)) orchestrator.destroyForcibly();
+      return new Result(rounds, notifyFloor(db), 4, started.jvmOptions(), migrations);
     }
   }
 
@@ -249,23 +218,6 @@ final class FleetFanOut {
       }
     }
     return Stats.of(samples);
-  }
-
-  private static void awaitHealthy(String url, Process orchestrator, Path work) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (System.nanoTime() < deadline) {
-      if (!orchestrator.isAlive()) {
-        throw new IllegalStateException("the orchestrator exited: " + Files.readString(work.resolve("orchestrator.log")));
-      }
-      try {
-        HttpURLConnection c = (HttpURLConnection) URI.create(url + "/ready").toURL().openConnection();
-        if (c.getResponseCode() == 200) return;
-      } catch (java.io.IOException notYet) {
-        // starting
-      }
-      Thread.sleep(200);
-    }
-    throw new IllegalStateException("the orchestrator was not ready within 90 s");
   }
 
   /** Sessions on the server other than this query's own. */

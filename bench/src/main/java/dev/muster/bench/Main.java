@@ -35,9 +35,9 @@ import picocli.CommandLine.Option;
             + "events to muster.events."})
 public final class Main implements Callable<Integer> {
 
-  enum Scenario { FAN_OUT, FLEET_FAN_OUT, FLEET, FAILURE, EVENTS, TENANTS, LOCK_QUEUE, ALL }
+  enum Scenario { FAN_OUT, FLEET_FAN_OUT, FLEET, FAILURE, EVENTS, TENANTS, LOCK_QUEUE, SDK_READY, ALL }
 
-  @Option(names = "--scenario", paramLabel = "NAME", description = "fan-out, fleet-fan-out, fleet, failure, events, tenants, lock-queue (not in all) or all "
+  @Option(names = "--scenario", paramLabel = "NAME", description = "fan-out, fleet-fan-out, fleet, failure, events, tenants, lock-queue, sdk-ready (these three not in all) or all "
       + "(default: ${DEFAULT-VALUE}); may be repeated", defaultValue = "all", converter = ScenarioConverter.class)
   List<Scenario> scenarios = new ArrayList<>();
 
@@ -123,6 +123,22 @@ public final class Main implements Callable<Integer> {
       + "transaction holds its lock (default: ${DEFAULT-VALUE})", defaultValue = "8")
   int lockHold;
 
+  @Option(names = "--sdk-cold-runs", paramLabel = "N", description = "sdk-ready: rounds of fresh JVMs, each an "
+      + "empty one, one that waits with the SDK, and curl (default: ${DEFAULT-VALUE})", defaultValue = "31")
+  int sdkColdRuns;
+
+  @Option(names = "--sdk-warm-waits", paramLabel = "N", description = "sdk-ready: successive SDK waits in one JVM "
+      + "(default: ${DEFAULT-VALUE})", defaultValue = "1000")
+  int sdkWarmWaits;
+
+  @Option(names = "--service-jvm-option", paramLabel = "OPTION", description = "sdk-ready: an option of both cold "
+      + "JVMs, e.g. -Xshare:off or -Xlog:class+load:file=/tmp/c.log; may be repeated")
+  List<String> serviceJvmOptions = new ArrayList<>();
+
+  @Option(names = "--sdk-jar", paramLabel = "JAR", description = "sdk-ready: the cold JVMs' SDK classes from this "
+      + "jar (e.g. another build's muster-client-sdk.jar, to compare); default: the bench's own")
+  Path sdkJar;
+
   @Option(names = "--json", description = "results as one JSON object on standard output")
   boolean json;
 
@@ -136,7 +152,8 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (replicas < 1 || instances < 1 || repeat < 1 || arrivalsInFlight < 1 || arrivals < 0 || pacedAppends < 1
-        || appends < 1 || fleetMigrations < 2 || Stream.of(clients, fleetClients, waiters, inFlight).flatMap(List::stream).anyMatch(n -> n < 1)) {
+        || appends < 1 || fleetMigrations < 2 || sdkColdRuns < 1 || sdkWarmWaits < 1
+        || Stream.of(clients, fleetClients, waiters, inFlight).flatMap(List::stream).anyMatch(n -> n < 1)) {
       System.err.println("muster-bench: sizes must be at least 1 (--arrivals at least 0)");
       return 2;
     }
@@ -172,7 +189,7 @@ public final class Main implements Callable<Integer> {
   /** What the chosen scenarios measured. */
   record Results(List<FanOut.Result> fanOut, FleetFanOut.Result fleetFanOut, FleetStart.Result fleet,
       List<FailurePropagation.Result> failure, EventLog.Result events, Tenants.Result tenants,
-      List<LockQueue.Result> lockQueue) {
+      List<LockQueue.Result> lockQueue, SdkReady.Result sdkReady) {
     JsonObject json() {
       JsonObject json = new JsonObject();
       if (fanOut != null) json.put("fanOut", new JsonArray(fanOut.stream().map(FanOut.Result::json).toList()));
@@ -182,6 +199,7 @@ public final class Main implements Callable<Integer> {
       if (events != null) json.put("events", events.json());
       if (tenants != null) json.put("tenants", tenants.json());
       if (lockQueue != null) json.put("lockQueue", LockQueue.json(lockQueue));
+      if (sdkReady != null) json.put("sdkReady", sdkReady.json());
       return json;
     }
 
@@ -193,6 +211,7 @@ public final class Main implements Callable<Integer> {
       if (events != null) EventLog.print(events, out);
       if (tenants != null) Tenants.print(tenants, out);
       if (lockQueue != null) LockQueue.print(lockQueue, out);
+      if (sdkReady != null) SdkReady.print(sdkReady, out);
     }
 
     /** Behaviour that was wrong: a client not released, a waiter not failed, an instance that did not start. */
@@ -204,6 +223,7 @@ public final class Main implements Callable<Integer> {
           || fleet.flyway().succeeded() != fleet.flyway().expected());
       bad |= events != null && events.arrivals() != null && events.arrivals().accepted() != events.arrivals().arrivals();
       bad |= tenants != null && (tenants.muster().exit() != 0 || tenants.muster().noOpExit() != 0);
+      bad |= sdkReady != null && sdkReady.problems();
       return bad;
     }
   }
@@ -222,7 +242,9 @@ public final class Main implements Callable<Integer> {
     Tenants.Result tenantsResult = chosen.contains(Scenario.TENANTS)
         ? Tenants.run(db, work, tenants, tenantMigrations, maxParallel) : null;
     List<LockQueue.Result> lockQueue = chosen.contains(Scenario.LOCK_QUEUE) ? LockQueue.run(db, work, lockHold) : null;
-    return new Results(fanOut, fleetFanOut, fleet, failure, events, tenantsResult, lockQueue);
+    SdkReady.Result sdkReady = chosen.contains(Scenario.SDK_READY)
+        ? SdkReady.run(db, work, sdkColdRuns, sdkWarmWaits, warmup, serviceJvmOptions, sdkJar) : null;
+    return new Results(fanOut, fleetFanOut, fleet, failure, events, tenantsResult, lockQueue, sdkReady);
   }
 
   /**
@@ -252,7 +274,7 @@ public final class Main implements Callable<Integer> {
       try {
         return Scenario.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
       } catch (IllegalArgumentException e) {
-        throw new CommandLine.TypeConversionException("'" + value + "' is not one of fan-out, fleet-fan-out, fleet, failure, events, tenants, lock-queue, all");
+        throw new CommandLine.TypeConversionException("'" + value + "' is not one of fan-out, fleet-fan-out, fleet, failure, events, tenants, lock-queue, sdk-ready, all");
       }
     }
   }

@@ -48,10 +48,10 @@ class BenchSmokeTest {
   }
 
   @Test
-  void fleetFanOutRunsTheOrchestratorAsItsImageDoes() throws Exception {
+  void theBenchRunsTheOrchestratorAsItsImageDoes() throws Exception {
     String dockerfile = java.nio.file.Files.readString(Path.of("..", "orchestrator", "Dockerfile"));
     String entrypoint = dockerfile.lines().filter(l -> l.startsWith("ENTRYPOINT")).findFirst().orElseThrow();
-    for (String option : FleetFanOut.IMAGE_JVM_OPTIONS) {
+    for (String option : OrchestratorProcess.IMAGE_JVM_OPTIONS) {
       assertTrue(entrypoint.contains("\"" + option + "\""), "the image's " + entrypoint + " has " + option);
     }
   }
@@ -120,6 +120,22 @@ class BenchSmokeTest {
       assertEquals(2, r.size(), "the baseline and Muster's defaults, each migrated");
       assertEquals(0, r.get(1).readsFailed());
       assertTrue(r.get(1).reads() > 0 && r.get(1).attempts() >= 1);
+    }
+  }
+
+  @Test
+  void sdkReadyStartsEveryServiceJvmAndReleasesEveryWarmWait(TestDatabase test, @TempDir Path work) throws Exception {
+    try (BenchDatabase db = BenchDatabase.external(DatabaseUrl.parse(test.url()))) {
+      SdkReady.Result r = SdkReady.run(db, work, 2, 3, false, List.of(), null);
+
+      // A waiting JVM exits 0 only once the SDK read its release; curl's run counts only if its stream had it.
+      assertEquals(0, r.coldFailures(), "every service JVM exited 0, curl saw its release");
+      assertEquals(2, r.emptyJvm().count());
+      assertEquals(2, r.sdkJvm().count());
+      assertEquals(2, r.pairedCost().count());
+      assertEquals(0, r.warmFailures());
+      assertEquals(3, r.warm().count());
+      assertEquals("1", r.version());
     }
   }
 

@@ -250,9 +250,17 @@ public final class MusterClient {
         + (migrator == null ? "" : ", canMigrate") + "}";
   }
 
-  /** Host name and process id, such as {@code web-5d9f-1234}: unique per process, readable in logs. */
+  /**
+   * Host name and process id, such as {@code web-5d9f-1234}: unique per process, readable in logs. On Linux both
+   * come from {@code /proc}: {@code InetAddress.getLocalHost()} resolves the name it reads (a lookup, which can
+   * hang on a bad resolver) and {@code ProcessHandle} starts the JDK's process machinery, each costing a cold JVM
+   * milliseconds for a name and a number.
+   */
   private static String defaultInstance() {
-    String host = System.getenv("HOSTNAME"); // set in containers; avoids a DNS lookup
+    String host = System.getenv("HOSTNAME"); // set in containers
+    if (host == null || host.isBlank()) {
+      host = firstLine("/proc/sys/kernel/hostname"); // what gethostname() answers
+    }
     if (host == null || host.isBlank()) {
       try {
         host = InetAddress.getLocalHost().getHostName();
@@ -260,13 +268,54 @@ public final class MusterClient {
         host = "localhost";
       }
     }
-    return defaultInstance(host, ProcessHandle.current().pid());
+    return defaultInstance(host.strip(), processId());
+  }
+
+  private static long processId() {
+    try {
+      // /proc/self links to /proc/<pid>, the number getpid() returns.
+      String name = new java.io.File("/proc/self").getCanonicalFile().getName();
+      if (!name.isEmpty() && name.length() <= 18 && isDigits(name)) {
+        return Long.parseLong(name);
+      }
+    } catch (IOException | SecurityException notLinux) {
+      // fall back below
+    }
+    return ProcessHandle.current().pid();
+  }
+
+  private static boolean isDigits(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) < '0' || text.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The first line of a small file, or {@code null} if it cannot be read. */
+  private static String firstLine(String file) {
+    try (java.io.FileInputStream in = new java.io.FileInputStream(file)) {
+      byte[] bytes = in.readNBytes(256);
+      int end = 0;
+      while (end < bytes.length && bytes[end] != '\n') {
+        end++;
+      }
+      return new String(bytes, 0, end, StandardCharsets.UTF_8);
+    } catch (IOException | SecurityException unreadable) {
+      return null;
+    }
   }
 
   /** Fits the orchestrator's rule: at most 128 characters, starting with a letter or digit. */
   static String defaultInstance(String host, long pid) {
     String suffix = "-" + pid;
-    String safeHost = host.replaceAll("[^A-Za-z0-9_.:-]", "-");
+    StringBuilder safe = new StringBuilder(host.length());
+    for (int i = 0; i < host.length(); i += Character.charCount(host.codePointAt(i))) {
+      int c = host.codePointAt(i); // one '-' for each character the orchestrator refuses, as for a surrogate pair
+      safe.append(ArrivalFields.isInstanceChar(c) ? (char) c : '-');
+    }
+    String safeHost = safe.toString();
     if (safeHost.isEmpty() || !Character.isLetterOrDigit(safeHost.charAt(0))) {
       safeHost = "i" + safeHost;
     }
@@ -606,7 +655,12 @@ public final class MusterClient {
           || url.getRawQuery() != null || url.getRawFragment() != null) {
         throw new IllegalArgumentException(invalidUrl(url.toString()));
       }
-      return URI.create(url.toString().replaceAll("/+$", ""));
+      String text = url.toString();
+      int end = text.length();
+      while (end > 0 && text.charAt(end - 1) == '/') {
+        end--;
+      }
+      return URI.create(text.substring(0, end));
     }
 
     private static String invalidUrl(String url) {

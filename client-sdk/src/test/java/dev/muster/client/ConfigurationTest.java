@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,10 +66,28 @@ class ConfigurationTest {
     assertEquals("i-web-1234", MusterClient.defaultInstance("-web", 1234));
     assertEquals("i_x-99", MusterClient.defaultInstance("_x", 99));
     assertEquals("h-st-7", MusterClient.defaultInstance("h st", 7));
+    assertEquals("h-st-7", MusterClient.defaultInstance("h\uD83D\uDE00st", 7), "one '-' for a character beyond the BMP");
     String longest = MusterClient.defaultInstance("h".repeat(300), 4_194_304);
     assertEquals(128, longest.length());
     assertTrue(longest.endsWith("-4194304"), longest);
     MusterClient.builder().instance(longest); // accepted as the orchestrator accepts it
+  }
+
+  @Test
+  void theDefaultInstanceIsThisHostAndThisProcess() throws Exception {
+    String instance = MusterClient.builder().service("app").build().instance();
+
+    long pid = ProcessHandle.current().pid();
+    assertTrue(instance.endsWith("-" + pid), instance);
+    String host = System.getenv("HOSTNAME");
+    if (host == null || host.isBlank()) {
+      try {
+        host = InetAddress.getLocalHost().getHostName(); // what the kernel's name resolves to: the same name
+      } catch (UnknownHostException unresolvable) {
+        return; // the SDK still has the kernel's name; nothing here to compare it with
+      }
+    }
+    assertEquals(MusterClient.defaultInstance(host, pid), instance);
   }
 
   @Test

@@ -231,7 +231,7 @@ public final class HttpCall implements AutoCloseable {
       throw new EOFException("the connection closed before an HTTP answer");
     }
     String[] parts = statusLine.split(" ", 3);
-    if (parts.length < 2 || !parts[0].startsWith("HTTP/1.") || !parts[1].matches("\\d{3}")) {
+    if (parts.length < 2 || !parts[0].startsWith("HTTP/1.") || !isStatusCode(parts[1])) {
       throw new IOException("not an HTTP/1.x answer: " + abbreviate(statusLine));
     }
     Map<String, String> headers = new HashMap<>();
@@ -252,6 +252,18 @@ public final class HttpCall implements AutoCloseable {
       }
     }
     return new Response(Integer.parseInt(parts[1]), Map.copyOf(headers));
+  }
+
+  private static boolean isStatusCode(String text) {
+    if (text.length() != 3) {
+      return false;
+    }
+    for (int i = 0; i < 3; i++) {
+      if (text.charAt(i) < '0' || text.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static InputStream body(Response head, InputStream in) throws IOException {

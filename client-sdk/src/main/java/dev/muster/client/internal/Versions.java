@@ -1,16 +1,29 @@
 package dev.muster.client.internal;
 
-import java.util.regex.Pattern;
+import java.util.ArrayList;
+import java.util.List;
 
-/** Schema versions as Flyway writes them: numbers separated by {@code .} or {@code _}. */
+/**
+ * Schema versions as Flyway writes them: numbers separated by {@code .} or {@code _}. Read character by
+ * character, not with {@code java.util.regex}, which would cost a cold JVM milliseconds.
+ */
 public final class Versions {
-  private static final Pattern VERSION = Pattern.compile("\\d+([._]\\d+)*");
-
   private Versions() {}
 
-  /** Whether {@code text} is a version such as {@code 4}, {@code 1.2} or {@code 2_1_0}. */
+  /** Whether {@code text} is a version such as {@code 4}, {@code 1.2} or {@code 2_1_0}: {@code [0-9]+([._][0-9]+)*}. */
   public static boolean isValid(String text) {
-    return VERSION.matcher(text).matches();
+    boolean digitBefore = false;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c >= '0' && c <= '9') {
+        digitBefore = true;
+      } else if ((c == '.' || c == '_') && digitBefore) {
+        digitBefore = false;
+      } else {
+        return false;
+      }
+    }
+    return digitBefore;
   }
 
   /**
@@ -35,7 +48,15 @@ public final class Versions {
     if (!isValid(version)) {
       throw new IllegalArgumentException("not a version: '" + version + "'");
     }
-    return version.split("[._]");
+    List<String> parts = new ArrayList<>();
+    int start = 0;
+    for (int i = 0; i <= version.length(); i++) {
+      if (i == version.length() || version.charAt(i) == '.' || version.charAt(i) == '_') {
+        parts.add(version.substring(start, i));
+        start = i + 1;
+      }
+    }
+    return parts.toArray(new String[0]);
   }
 
   private static int compareNumbers(String a, String b) {
