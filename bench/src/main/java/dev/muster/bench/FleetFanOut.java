@@ -35,11 +35,52 @@ final class FleetFanOut {
   static final int PROCESSES = 4;
   static final int POLLERS = 10;
 
-  /** @param arrivalsMs from the first arrival sent to the last stream begun (every arrival on record) */
-  record Round(int clients, int released, Stats fromReady, Stats fromEnd, Stats poll1s, Stats poll100ms, long rssKiB,
-      long backends, long backendsAfter, double arrivalsMs) {
+  /**
+   * One run of one size: the samples, and what was read while its streams waited.
+   *
+   * @param arrivalsMs from the first arrival sent to the last stream begun (every arrival on record)
+   */
+  private record Sample(int clients, int released, List<Double> fromReady, List<Double> fromEnd, List<Double> poll1s,
+      List<Double> poll100ms, long rssKiB, long backends, long backendsAfter, double arrivalsMs) {}
+
+  /**
+   * The runs of one size, pooled: latencies over every run (so that a p99 is a p99 even of one client), the largest
+   * RSS and session counts, the median time to put the arrivals on record.
+   */
+  record Round(int clients, int runs, int released, Stats fromReady, Stats fromEnd, Stats poll1s, Stats poll100ms,
+      long rssKiB, long backends, long backendsAfter, double arrivalsMs) {
+    static Round pool(List<Sample> samples) {
+      List<Double> ready = new ArrayList<>();
+      List<Double> end = new ArrayList<>();
+      List<Double> p1 = new ArrayList<>();
+      List<Double> p100 = new ArrayList<>();
+      int released = 0;
+      long rss = 0;
+      long backends = 0;
+      long after = 0;
+      for (Sample s : samples) {
+        ready.addAll(s.fromReady);
+        end.addAll(s.fromEnd);
+        p1.addAll(s.poll1s);
+        p100.addAll(s.poll100ms);
+        released += s.released;
+        rss = Math.max(rss, s.rssKiB);
+        backends = Math.max(backends, s.backends);
+        after = Math.max(after, s.backendsAfter);
+      }
+      double arrivals = Stats.of(samples.stream().map(Sample::arrivalsMs).toList()).p50();
+      return new Round(samples.get(0).clients, samples.size(), released, Stats.of(ready), Stats.of(end), Stats.of(p1),
+          Stats.of(p100), rss, backends, after, arrivals);
+    }
+
+    /** Every client of every run released. */
+    boolean allReleased() {
+      return released == clients * runs;
+    }
+
     JsonObject json() {
-      return new JsonObject().put("clients", clients).put("released", released).put("fromSchemaReady", fromReady.json())
+      return new JsonObject().put("clients", clients).put("runs", runs).put("released", released)
+          .put("fromSchemaReady", fromReady.json())
           .put("fromMigrationEnd", fromEnd.json())
           .put("poll1s", poll1s.json()).put("poll100ms", poll100ms.json()).put("orchestratorRssKiB", rssKiB)
           .put("orchestratorBackendsWaiting", backends).put("orchestratorBackendsAfter", backendsAfter)
@@ -59,12 +100,15 @@ final class FleetFanOut {
 
   static Result run(BenchDatabase db, Path work, List<Integer> sizes, boolean warmup, List<String> jvmOptions)
       throws Exception {
-    return run(db, work, sizes, warmup, jvmOptions, 2);
+    return run(db, work, sizes, warmup, jvmOptions, 2, 1);
   }
 
-  /** @param migrations how many the run applies: 2, or more for a burst of events after the gate */
+  /**
+   * @param migrations how many a run applies: 2, or more for a burst of events after the gate
+   * @param repeat     runs of each size, pooled
+   */
   static Result run(BenchDatabase db, Path work, List<Integer> sizes, boolean warmup, List<String> jvmOptions,
-      int migrations) throws Exception {
+      int migrations, int repeat) throws Exception {
     MigrationSet set = MigrationSet.gated(work.resolve("fleet-fan-out"), migrations);
     String java = OrchestratorProcess.java();
     String jar = OrchestratorProcess.classPath();
@@ -79,13 +123,15 @@ final class FleetFanOut {
       }
       for (int n : sizes) {
         Progress.say("fleet fan-out: " + n + " clients in " + Math.min(PROCESSES, n) + " processes");
-        rounds.add(round(db, url, n, java, jar, orchestrator, baseline, work, migrations));
+        List<Sample> runs = new ArrayList<>();
+        for (int i = 0; i < repeat; i++) runs.add(round(db, url, n, java, jar, orchestrator, baseline, work, migrations));
+        rounds.add(Round.pool(runs));
       }
       return new Result(rounds, notifyFloor(db), 4, started.jvmOptions(), migrations);
     }
   }
 
-  private static Round round(BenchDatabase db, String url, int n, String java, String jar, Process orchestrator,
+  private static Sample round(BenchDatabase db, String url, int n, String java, String jar, Process orchestrator,
       long baseline, Path work, int migrations) throws Exception {
     String schema = db.newSchema("fleet");
     List<Process> children = new ArrayList<>();
@@ -150,8 +196,7 @@ final class FleetFanOut {
       List<Double> p1 = shift(poll1s, endMicros);
       List<Double> p100 = shift(poll100, endMicros);
       long after = backends(db) - baseline - 1;
-      return new Round(n, readAt.size(), Stats.of(latencies), Stats.of(fromEnd), Stats.of(p1), Stats.of(p100), rss,
-          during, after, arrivalsMs);
+      return new Sample(n, readAt.size(), latencies, fromEnd, p1, p100, rss, during, after, arrivalsMs);
     } finally {
       stop.set(true);
       for (Process c : children) {
@@ -252,10 +297,11 @@ final class FleetFanOut {
     out.println("NOTIFY → JDBC listener floor: p50 " + Stats.ms(r.notifyFloor.p50()) + ", p99 "
         + Stats.ms(r.notifyFloor.p99()));
     for (Round round : r.rounds) {
-      out.println("- " + round.clients + " streams: " + round.clients + " arrivals on record in "
+      out.println("- " + round.clients + " streams" + (round.runs > 1 ? " (" + round.runs + " runs; latencies pooled)" : "")
+          + ": " + round.clients + " arrivals on record in "
           + Stats.ms(round.arrivalsMs) + " (first sent to last stream begun); orchestrator RSS " + round.rssKiB / 1024
           + " MiB, its PostgreSQL sessions " + round.backends + " while waiting, " + round.backendsAfter + " after"
-          + (round.released != round.clients ? "; NOT RELEASED: " + (round.clients - round.released) : ""));
+          + (round.allReleased() ? "" : "; NOT RELEASED: " + (round.clients * round.runs - round.released)));
     }
     out.println();
   }

@@ -217,7 +217,7 @@ public final class Main implements Callable<Integer> {
     /** Behaviour that was wrong: a client not released, a waiter not failed, an instance that did not start. */
     boolean problems() {
       boolean bad = fanOut != null && fanOut.stream().anyMatch(r -> r.released() != r.expected());
-      bad |= fleetFanOut != null && fleetFanOut.rounds().stream().anyMatch(r -> r.released() != r.clients());
+      bad |= fleetFanOut != null && fleetFanOut.rounds().stream().anyMatch(r -> !r.allReleased());
       bad |= failure != null && failure.stream().anyMatch(r -> r.failedAsExpected() != r.expected());
       bad |= fleet != null && (fleet.muster().succeeded() != fleet.muster().expected()
           || fleet.flyway().succeeded() != fleet.flyway().expected());
@@ -232,7 +232,7 @@ public final class Main implements Callable<Integer> {
     List<FanOut.Result> fanOut = chosen.contains(Scenario.FAN_OUT)
         ? FanOut.run(db, work, replicas, clients, repeat, warmup) : null;
     FleetFanOut.Result fleetFanOut = chosen.contains(Scenario.FLEET_FAN_OUT)
-        ? FleetFanOut.run(db, work, fleetClients, warmup, orchestratorJvmOptions, fleetMigrations) : null;
+        ? FleetFanOut.run(db, work, fleetClients, warmup, orchestratorJvmOptions, fleetMigrations, repeat) : null;
     FleetStart.Result fleet = chosen.contains(Scenario.FLEET)
         ? FleetStart.run(db, work, replicas, instances, repeat, warmup, migrations) : null;
     List<FailurePropagation.Result> failure = chosen.contains(Scenario.FAILURE)
