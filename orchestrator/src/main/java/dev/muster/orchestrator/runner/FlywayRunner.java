@@ -87,8 +87,10 @@ public final class FlywayRunner {
       pending.add(new SchemaInfo.Migration(text(m.getVersion()), m.getDescription(), m.getScript()));
     }
     MigrationInfo current = info.current();
-    return new SchemaInfo(schema, current == null ? null : text(current.getVersion()), text(latest), pending,
-        drift(schema));
+    // Drift is applied history that differs from the files: with none applied (a new schema) there is none, and no
+    // second Flyway (a connection, a scan of the files) is needed to say so.
+    String drift = info.applied().length == 0 ? null : drift(schema);
+    return new SchemaInfo(schema, current == null ? null : text(current.getVersion()), text(latest), pending, drift);
   }
 
   /**
