@@ -247,4 +247,27 @@ class DirectPathTest {
     assertTrue(direct.containsAll(underFlyway), direct + " holds " + underFlyway);
     assertTrue(direct.size() > underFlyway.size(), "Muster's own lock too: " + direct);
   }
+
+  @Test
+  void anIndexADeadConcurrentBuildLeftInvalidStillSendsTheTenantToTheRepairingRun(TestDatabase db, @TempDir Path dir) {
+    Migrations m = new Migrations(dir.resolve("migrations"))
+        .write("V1__items.sql", "CREATE TABLE items (id int, name text);");
+    TenantsTest.execute(db, "CREATE SCHEMA tenant_r");
+    assertEquals(0, migrateAll(db, m, "tenant_r").run().exit());
+    TenantsTest.execute(db, "INSERT INTO tenant_r.items VALUES (1, 'a'), (2, 'a')");
+    try {
+      TenantsTest.execute(db, "CREATE UNIQUE INDEX CONCURRENTLY items_name ON tenant_r.items (name)");
+    } catch (IllegalStateException expected) {
+      // the duplicate stops the build and leaves the index INVALID
+    }
+    assertEquals(1, db.queryLong("SELECT count(*) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+        + " WHERE i.relname = 'items_name' AND NOT x.indisvalid"));
+    m.write("V2__more.sql", "ALTER TABLE items ADD COLUMN c int;");
+
+    Recorded run = migrateAll(db, m, "tenant_r");
+    assertEquals(0, run.run().exit(), run.run().out() + run.run().err());
+    assertTrue(run.run().out().contains("1 joined another replica's run"), run.run().out());
+    assertEquals(0, db.queryLong("SELECT count(*) FROM pg_class WHERE relname = 'items_name'"), "dropped first");
+    assertEquals(2, flyway(db, "tenant_r", m).info().applied().length);
+  }
 }
