@@ -5,6 +5,7 @@ import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.flywaydb.core.api.CoreMigrationType;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.callback.Event;
@@ -19,14 +20,20 @@ import org.flywaydb.core.internal.scanner.Scanner;
  * Which migrations {@link DirectApply} may run itself, and their text: a versioned SQL file that Flyway would run
  * inside a transaction exactly as written — no placeholder, no script configuration ({@code .conf} file or
  * {@code -- flyway:} line), no SQL callback anywhere in the locations, no statement that ends or opens a
- * transaction, changes a session setting or needs Flyway's own parser ({@code COPY … FROM STDIN}, {@code BEGIN
- * ATOMIC}, psql's backslash commands). Anything it is unsure of is left to Flyway: a wrong "no" costs speed, a
- * wrong "yes" would change what a migration does.
+ * transaction, changes a setting ({@code SET}, the search path or the role anywhere) or needs Flyway's own parser
+ * ({@code COPY … FROM STDIN}, {@code BEGIN ATOMIC}, psql's backslash commands). Anything it is unsure of is left to
+ * Flyway: a wrong "no" costs speed, a wrong "yes" would change what a migration does.
  */
 final class PlainSql {
   /** First words of a statement Flyway might handle, or that would act on the transaction or the session. */
   private static final Set<String> REFUSED = Set.of("BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT",
       "SAVEPOINT", "RELEASE", "PREPARE", "COPY", "SET", "RESET", "DISCARD", "VACUUM");
+  /**
+   * Flyway puts the search path and the role back before each migration; in one transaction a change would carry
+   * on to the next. Looked for everywhere, function and DO bodies included.
+   */
+  private static final Pattern SEARCH_PATH_OR_ROLE = Pattern.compile("(?i)set_config"
+      + "|\\b(re)?set\\s+(local\\s+|session\\s+)?(search_path|role|session\\s+authorization|all)\\b");
 
   private final Scanner<JavaMigration> scanner;
   private final boolean callbacks;
@@ -76,7 +83,7 @@ final class PlainSql {
    * quoted strings and identifiers and dollar-quoted bodies, and looks at the first word of each statement.
    */
   static boolean plain(String sql) {
-    if (sql.contains("${")) return false;
+    if (sql.contains("${") || SEARCH_PATH_OR_ROLE.matcher(sql).find()) return false;
     StringBuilder statement = new StringBuilder();
     int i = 0;
     int n = sql.length();
@@ -148,10 +155,8 @@ final class PlainSql {
   private static boolean allowed(CharSequence statement) {
     String[] words = statement.toString().strip().split("\\s+");
     if (words[0].isEmpty()) return true;
-    String first = words[0].toUpperCase(Locale.ROOT);
-    if (first.equals("SET") && words.length > 1 && words[1].equalsIgnoreCase("LOCAL")) return true;
-    if (REFUSED.contains(first)) return false;
-    for (String w : words) if (w.equalsIgnoreCase("ATOMIC")) return false; // BEGIN ATOMIC bodies: Flyway's parser
+    if (REFUSED.contains(words[0].toUpperCase(Locale.ROOT))) return false;
+    for (String w : words) if (w.equalsIgnoreCase("ATOMIC")) return false; // BEGIN ATOMIC: Flyway's parser splits it
     return true;
   }
 
