@@ -91,20 +91,26 @@ final class DirectApply {
   static Opened open(Connection c, String schema) throws SQLException {
     c.setAutoCommit(false);
     try {
-      Opened read;
+      boolean free;
+      String user;
+      boolean exists;
+      boolean hasHistory;
+      boolean empty;
+      List<String> invalid;
       try (PreparedStatement st = c.prepareStatement(OPEN)) {
         st.setLong(1, FLYWAY_LOCK + historyTable(schema).hashCode());
         st.setString(2, schema);
         try (ResultSet rs = st.executeQuery()) {
           rs.next();
-          boolean hasHistory = rs.getBoolean(4);
-          read = new Opened(rs.getBoolean(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(5),
-              Arrays.asList((String[]) rs.getArray(6).getArray()), hasHistory ? List.of() : null);
+          free = rs.getBoolean(1);
+          user = rs.getString(2);
+          exists = rs.getBoolean(3);
+          hasHistory = rs.getBoolean(4);
+          empty = rs.getBoolean(5);
+          invalid = Arrays.asList((String[]) rs.getArray(6).getArray());
         }
       }
-      if (read.history() == null) return read;
-      return new Opened(read.flywayFree(), read.installedBy(), read.exists(), read.empty(), read.invalidIndexes(),
-          HistoryScan.rows(c, schema));
+      return new Opened(free, user, exists, empty, invalid, hasHistory ? HistoryScan.rows(c, schema) : null);
     } catch (SQLException | RuntimeException e) {
       abandon(c);
       throw e;

@@ -4,6 +4,7 @@ import dev.muster.orchestrator.config.DatabaseUrl;
 import dev.muster.orchestrator.projection.SchemaInfo;
 import org.flywaydb.core.Flyway;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,11 +25,7 @@ public final class MigrationSet {
    * text, when {@link DirectApply} may run it without Flyway ({@link PlainSql}); null when Flyway must.
    */
   public record Resolved(String version, String description, String script, Integer checksum, boolean transactional,
-      String sql) {
-    public Resolved(String version, String description, String script, Integer checksum, boolean transactional) {
-      this(version, description, script, checksum, transactional, null);
-    }
-  }
+      String sql) {}
 
   private final List<Resolved> versioned;
   private final List<Resolved> repeatable;
@@ -112,7 +109,7 @@ public final class MigrationSet {
       if (current != null && MigrationVersion.fromVersion(r.version()).compareTo(current) <= 0) return null;
       run.add(r);
     }
-    run.sort(java.util.Comparator.comparing(r -> MigrationVersion.fromVersion(r.version())));
+    run.sort(Comparator.comparing(r -> MigrationVersion.fromVersion(r.version())));
     return run;
   }
 
