@@ -270,4 +270,35 @@ class DirectPathTest {
     assertEquals(0, db.queryLong("SELECT count(*) FROM pg_class WHERE relname = 'items_name'"), "dropped first");
     assertEquals(2, flyway(db, "tenant_r", m).info().applied().length);
   }
+
+  @Test
+  void filesOnTheClasspathTakeTheDirectPathToo(TestDatabase db, @TempDir Path dir) throws Exception {
+    Migrations m = new Migrations(dir.resolve("classes").resolve("tenantdb"))
+        .write("V1__items.sql", "CREATE TABLE items (id bigserial PRIMARY KEY);")
+        .write("V2__names.sql", "ALTER TABLE items ADD COLUMN name text;");
+    TenantsTest.execute(db, "CREATE SCHEMA tenant_c");
+    Thread thread = Thread.currentThread();
+    ClassLoader before = thread.getContextClassLoader();
+    try (java.net.URLClassLoader loader = new java.net.URLClassLoader(
+        new java.net.URL[] {dir.resolve("classes").toUri().toURL()}, before)) {
+      thread.setContextClassLoader(loader); // where Flyway looks for classpath: locations
+      long flywayInserts;
+      CommandsTest.Run run;
+      try (SqlRecorder sql = SqlRecorder.start(db)) {
+        int mark = sql.mark();
+        run = CommandsTest.run("migrate", "--all", "--database-url", sql.url(), "--migrations", "classpath:tenantdb",
+            "--schemas", "tenant_c");
+        flywayInserts = sql.statementsSince(mark).stream().filter(s -> s.contains("\"flyway_schema_history\"")
+            && s.startsWith("INSERT") && s.contains("VALUES (")).count();
+      }
+      assertEquals(0, run.exit(), run.out() + run.err());
+      assertEquals(0, flywayInserts, "the direct path ran");
+      Flyway flyway = Flyway.configure(loader).dataSource(db.jdbcUrl(), db.user(), db.password()).schemas("tenant_c")
+          .defaultSchema("tenant_c").locations("classpath:tenantdb").load();
+      assertEquals(2, flyway.info().applied().length);
+      assertTrue(flyway.validateWithResult().validationSuccessful);
+    } finally {
+      thread.setContextClassLoader(before);
+    }
+  }
 }
