@@ -154,7 +154,7 @@ final class DirectApply {
           st.execute(m.sql());
           st.clearWarnings();
           int millis = (int) ((System.nanoTime() - started) / 1_000_000);
-          rows.add(rank++, m.version(), m.description(), "SQL", m.script(), m.checksum(), millis);
+          rows.add(rank++, m.version(), m.description(), m.script(), m.checksum(), millis);
           applied.add(new Payload.MigrationApplied(schema, m.version(), m.description(), (long) millis));
         }
         running = null;
@@ -225,21 +225,22 @@ final class DirectApply {
         + "CREATE INDEX \"" + name + "_s_idx\" ON " + table + " (\"success\");";
   }
 
-  /** History rows as Flyway writes them (its abbreviations; installed_on its default), inserted in one statement. */
+  /**
+   * History rows as Flyway writes them for SQL migrations (its abbreviations; installed_on its default), inserted in
+   * one statement.
+   */
   private static final class History {
     private final List<Integer> ranks = new ArrayList<>();
     private final List<String> versions = new ArrayList<>();
     private final List<String> descriptions = new ArrayList<>();
-    private final List<String> types = new ArrayList<>();
     private final List<String> scripts = new ArrayList<>();
     private final List<Integer> checksums = new ArrayList<>();
     private final List<Integer> times = new ArrayList<>();
 
-    void add(int rank, String version, String description, String type, String script, Integer checksum, int millis) {
+    void add(int rank, String version, String description, String script, Integer checksum, int millis) {
       ranks.add(rank);
       versions.add(version);
       descriptions.add(AbbreviationUtils.abbreviateDescription(description));
-      types.add(type);
       scripts.add(AbbreviationUtils.abbreviateScript(script));
       checksums.add(checksum);
       times.add(millis);
@@ -248,16 +249,15 @@ final class DirectApply {
     void insert(Connection c, String table, String installedBy) throws SQLException {
       try (PreparedStatement st = c.prepareStatement("INSERT INTO " + table + " (\"installed_rank\", \"version\","
           + " \"description\", \"type\", \"script\", \"checksum\", \"installed_by\", \"execution_time\", \"success\")"
-          + " SELECT h.r, h.v, h.d, h.t, h.s, h.c, ?, h.e, true"
-          + " FROM unnest(?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::int[]) AS h(r, v, d, t, s, c, e)")) {
+          + " SELECT h.r, h.v, h.d, 'SQL', h.s, h.c, ?, h.e, true"
+          + " FROM unnest(?::int[], ?::text[], ?::text[], ?::text[], ?::int[], ?::int[]) AS h(r, v, d, s, c, e)")) {
         st.setString(1, installedBy);
         st.setArray(2, array(c, "int4", ranks));
         st.setArray(3, array(c, "text", versions));
         st.setArray(4, array(c, "text", descriptions));
-        st.setArray(5, array(c, "text", types));
-        st.setArray(6, array(c, "text", scripts));
-        st.setArray(7, array(c, "int4", checksums));
-        st.setArray(8, array(c, "int4", times));
+        st.setArray(5, array(c, "text", scripts));
+        st.setArray(6, array(c, "int4", checksums));
+        st.setArray(7, array(c, "int4", times));
         st.executeUpdate();
       }
     }
