@@ -78,7 +78,9 @@ final class SqlRecorder implements AutoCloseable {
 
   List<Message> since(int mark) {
     requireReadable();
-    return List.copyOf(messages.subList(mark, messages.size()));
+    // A snapshot first: a sub-list of the live list fails when a session is still recording (its Terminate, say).
+    List<Message> all = List.copyOf(messages);
+    return all.subList(mark, all.size());
   }
 
   /** The SQL of every statement executed after {@code mark}, in order. */

@@ -39,17 +39,8 @@ public final class EventStore implements EventLog {
   /** Parameters: type, schema, the event's fields, their NOTIFY copy. */
   private static final String APPEND = appendSql("$1", "$2", "$3", "$4");
   /** Parameters: the types, schemas, fields and NOTIFY copies, as text arrays of one length. */
-  private static final String APPEND_ALL = "WITH input AS (SELECT t.type, t.schema_name, t.data::jsonb AS data,"
-      + "   t.payload::jsonb AS payload, t.n FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])"
-      + "   WITH ORDINALITY AS t(type, schema_name, data, payload, n)),"
-      + " next AS (UPDATE muster.event_counter SET seq = seq + (SELECT count(*) FROM input)"
-      + "   RETURNING seq - (SELECT count(*) FROM input) AS base),"
-      + " appended AS (INSERT INTO muster.events (seq, at, type, schema_name, data)"
-      + "   SELECT next.base + input.n, clock_timestamp(), input.type, input.schema_name, input.data"
-      + "   FROM next, input ORDER BY input.n RETURNING seq, at, data)"
-      + " SELECT (a.data || jsonb_build_object('seq', a.seq, 'at', a.at))::text AS json,"
-      + "   pg_notify('" + CHANNEL + "', (input.payload || jsonb_build_object('seq', a.seq, 'at', a.at))::text)"
-      + " FROM appended a, next, input WHERE a.seq = next.base + input.n ORDER BY a.seq";
+  private static final String APPEND_ALL = appendAllSql("$1", "$2", "$3", "$4");
+  private static final String APPEND_ALL_JDBC = appendAllSql("?", "?", "?", "?");
   private static final String APPEND_JDBC = appendSql("?", "?", "?::jsonb", "?::jsonb");
   private static final String SELECT_JSON = "SELECT (data || jsonb_build_object('seq', seq, 'at', at))::text AS json"
       + " FROM muster.events";
@@ -127,6 +118,48 @@ public final class EventStore implements EventLog {
       st.setString(4, notifyPayload(fields).encode());
       st.executeQuery().close();
     }
+  }
+
+  /**
+   * As {@link #appendAll}, blocking, in {@code transaction}: one statement (one wait for the counter row however
+   * many events), and the events exist only if that transaction commits.
+   */
+  public void appendAllInTransaction(Connection transaction, List<Payload> payloads) throws SQLException {
+    int n = payloads.size();
+    String[] types = new String[n];
+    String[] schemas = new String[n];
+    String[] data = new String[n];
+    String[] notify = new String[n];
+    for (int i = 0; i < n; i++) {
+      Payload p = payloads.get(i);
+      JsonObject fields = EventCodec.encode(p, orchestrator);
+      types[i] = p.typeName();
+      schemas[i] = p.schema();
+      data[i] = fields.encode();
+      notify[i] = notifyPayload(fields).encode();
+    }
+    try (PreparedStatement st = transaction.prepareStatement(APPEND_ALL_JDBC)) {
+      st.setArray(1, transaction.createArrayOf("text", types));
+      st.setArray(2, transaction.createArrayOf("text", schemas));
+      st.setArray(3, transaction.createArrayOf("text", data));
+      st.setArray(4, transaction.createArrayOf("text", notify));
+      st.executeQuery().close();
+    }
+  }
+
+  private static String appendAllSql(String types, String schemas, String data, String payloads) {
+    return "WITH input AS (SELECT t.type, t.schema_name, t.data::jsonb AS data,"
+        + "   t.payload::jsonb AS payload, t.n FROM unnest(" + types + "::text[], " + schemas + "::text[], " + data
+        + "::text[], " + payloads + "::text[])"
+        + "   WITH ORDINALITY AS t(type, schema_name, data, payload, n)),"
+        + " next AS (UPDATE muster.event_counter SET seq = seq + (SELECT count(*) FROM input)"
+        + "   RETURNING seq - (SELECT count(*) FROM input) AS base),"
+        + " appended AS (INSERT INTO muster.events (seq, at, type, schema_name, data)"
+        + "   SELECT next.base + input.n, clock_timestamp(), input.type, input.schema_name, input.data"
+        + "   FROM next, input ORDER BY input.n RETURNING seq, at, data)"
+        + " SELECT (a.data || jsonb_build_object('seq', a.seq, 'at', a.at))::text AS json,"
+        + "   pg_notify('" + CHANNEL + "', (input.payload || jsonb_build_object('seq', a.seq, 'at', a.at))::text)"
+        + " FROM appended a, next, input WHERE a.seq = next.base + input.n ORDER BY a.seq";
   }
 
   private static String appendSql(String type, String schema, String data, String payload) {

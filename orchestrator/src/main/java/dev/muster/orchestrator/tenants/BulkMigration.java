@@ -37,8 +37,10 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code migrate --all} over many schemas: the files resolved once, every schema's history read in a round trip or
  * two, and only the schemas that are behind run — at most {@code parallel} at once, each on one of {@code parallel}
- * worker connections that Flyway uses as its own, every lock on one {@link LockSession}, the events on one control
- * connection. Backends: {@code parallel} + 2.
+ * worker connections, every lock on one {@link LockSession}, the events on one control connection. Backends:
+ * {@code parallel} + 2. A schema whose pending migrations are all plain SQL ({@link PlainSql}) is applied directly
+ * ({@link DirectApply}: one transaction holding the migrations, their history rows and the run's events); any other
+ * runs with Flyway on the worker connection, which it uses as its own.
  *
  * <p>Rollout: canaries run first, alone; when one fails, nothing else starts. Then waves; a failure stops only its
  * schema, until {@code maxFailures} stop the start of more. A schema whose lock another replica holds is left
@@ -101,7 +103,7 @@ public final class BulkMigration implements AutoCloseable {
 
   /** The files, resolved once (one Flyway {@code info}, on the control connection). */
   public synchronized MigrationSet files(String anySchema) {
-    if (files == null) files = MigrationSet.of(flyway(anySchema, control, null).info());
+    if (files == null) files = MigrationSet.withDirectPath(flyway(anySchema, control, null));
     return files;
   }
 
@@ -224,10 +226,17 @@ public final class BulkMigration implements AutoCloseable {
   }
 
   private Result underLock(String schema, Connection worker) throws SQLException {
-    // Re-read under the lock: another replica may just have finished it.
-    MigrationSet.Standing standing = files.standing(schema, HistoryScan.read(worker, List.of(schema)).history(schema));
+    // Re-read under the lock (another replica may just have finished it), in the transaction the direct path goes on in.
+    DirectApply.Opened opened = DirectApply.open(worker, schema);
+    MigrationSet.Standing standing = files.standing(schema, opened.history());
+    List<MigrationSet.Resolved> direct = files.direct(standing);
+    if (direct != null && !direct.isEmpty() && opened.invalidIndexes().isEmpty()
+        && opened.canApply(config.createSchemas())) {
+      return direct(schema, worker, opened, standing, direct);
+    }
+    DirectApply.abandon(worker);
     if (standing.upToDate()) return new Result(schema, Kind.UP_TO_DATE, standing.current(), 0, null, null);
-    if (!invalidIndexes(worker, schema).isEmpty()) return new Result(schema, Kind.REPAIR, standing.current(), 0, null, null);
+    if (!opened.invalidIndexes().isEmpty()) return new Result(schema, Kind.REPAIR, standing.current(), 0, null, null);
     if (standing.drift() != null) {
       // Never run and never ready, as for one schema (Run): drift is reported as the run's failure.
       Payload.RunError error = new Payload.RunError(null, "drifted: " + standing.drift());
@@ -235,6 +244,36 @@ public final class BulkMigration implements AutoCloseable {
       append(new Payload.SchemaFailed(schema, null, null, standing.current(), error, 0L));
       return new Result(schema, Kind.FAILED, standing.current(), 0, null, error);
     }
+    return withFlyway(schema, worker, standing);
+  }
+
+  /**
+   * Plain SQL only ({@link DirectApply}): the migrations, their history rows and every event of the run — lock
+   * acquired, each applied, ready — in one transaction; nothing on the control connection unless it fails.
+   */
+  private Result direct(String schema, Connection worker, DirectApply.Opened opened, MigrationSet.Standing standing,
+      List<MigrationSet.Resolved> pending) {
+    long started = System.nanoTime();
+    Payload locked = new Payload.LockAcquired(schema, standing.current(), standing.latest(), pending.size(),
+        locks.pid(), List.of());
+    String version = pending.get(pending.size() - 1).version();
+    try {
+      DirectApply.apply(worker, schema, opened, pending, events, applied -> {
+        List<Payload> all = new ArrayList<>(applied.size() + 2);
+        all.add(locked);
+        all.addAll(applied);
+        all.add(new Payload.SchemaReady(schema, version, applied.size(), millisSince(started)));
+        return all;
+      });
+      return new Result(schema, Kind.MIGRATED, version, pending.size(), null, null);
+    } catch (DirectApply.Failed e) {
+      // All rolled back: the schema is where it was.
+      MigrationFailure f = new MigrationFailure(e.getCause(), e.version(), e.description(), standing.current());
+      return failed(schema, f, standing.current(), started, locked);
+    }
+  }
+
+  private Result withFlyway(String schema, Connection worker, MigrationSet.Standing standing) throws SQLException {
     append(new Payload.LockAcquired(schema, standing.current(), standing.latest(), standing.pending().size(), locks.pid(),
         List.of()));
     long started = System.nanoTime();
@@ -259,17 +298,23 @@ public final class BulkMigration implements AutoCloseable {
       return new Result(schema, Kind.MIGRATED, version, result.migrationsExecuted, null, null);
     } catch (RuntimeException e) {
       String reached = currentOrNull(worker, schema);
-      MigrationFailure f = new MigrationFailure(e, progress.version, progress.description, reached);
-      Payload.RunError error = new Payload.RunError(f.sqlState(), f.getMessage());
-      if (f.connectionLost()) {
-        // No outcome: nothing is wrong with the migration; the next run goes on from where this one was.
-        log.warn("Run of schema {} interrupted: the database went away ({})", schema, f.getMessage());
-      } else {
-        log.warn("Migration of schema {} failed at {}: [{}] {}", schema, f.version(), f.sqlState(), f.getMessage());
-        append(new Payload.SchemaFailed(schema, f.version(), f.description(), reached, error, millisSince(started)));
-      }
-      return new Result(schema, Kind.FAILED, reached, 0, f.version(), error);
+      return failed(schema, new MigrationFailure(e, progress.version, progress.description, reached), reached, started);
     }
+  }
+
+  /** A failed run's outcome, appended after {@code before} (events the run's rolled-back transaction would have held). */
+  private Result failed(String schema, MigrationFailure f, String reached, long started, Payload... before) {
+    Payload.RunError error = new Payload.RunError(f.sqlState(), f.getMessage());
+    if (f.connectionLost()) {
+      // No outcome: nothing is wrong with the migration; the next run goes on from where this one was.
+      log.warn("Run of schema {} interrupted: the database went away ({})", schema, f.getMessage());
+    } else {
+      log.warn("Migration of schema {} failed at {}: [{}] {}", schema, f.version(), f.sqlState(), f.getMessage());
+      List<Payload> all = new ArrayList<>(List.of(before));
+      all.add(new Payload.SchemaFailed(schema, f.version(), f.description(), reached, error, millisSince(started)));
+      appendAll(all);
+    }
+    return new Result(schema, Kind.FAILED, reached, 0, f.version(), error);
   }
 
   private String currentOrNull(Connection worker, String schema) {
@@ -291,6 +336,18 @@ public final class BulkMigration implements AutoCloseable {
         events.appendInTransaction(control, payload);
       } catch (SQLException e) {
         log.warn("Could not record {} for schema {}: {}", payload.typeName(), payload.schema(), e.getMessage());
+      }
+    }
+  }
+
+  /** Appends the events together on the control connection: one statement, one wait for the log's counter row. */
+  private void appendAll(List<Payload> payloads) {
+    synchronized (control) {
+      try {
+        events.appendAllInTransaction(control, payloads);
+      } catch (SQLException e) {
+        log.warn("Could not record {} event(s) for schema {}: {}", payloads.size(), payloads.get(0).schema(),
+            e.getMessage());
       }
     }
   }

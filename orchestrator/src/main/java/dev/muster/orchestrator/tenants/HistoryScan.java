@@ -63,13 +63,26 @@ public final class HistoryScan {
             .append(" checksum, success FROM ").append(schema).append('.').append(TABLE);
       }
       try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql.toString())) {
-        while (rs.next()) {
-          Object checksum = rs.getObject(6);
-          histories.get(rs.getString(1)).add(new Row(rs.getInt(2), rs.getString(3), rs.getString(4), rs.getString(5),
-              checksum == null ? null : ((Number) checksum).intValue(), rs.getBoolean(7)));
-        }
+        while (rs.next()) histories.get(rs.getString(1)).add(row(rs));
       }
     }
     return new Result(existing, histories);
+  }
+
+  /** The rows of one schema's history table, which exists (a checked schema name): one round trip. */
+  public static List<Row> rows(Connection c, String schema) throws SQLException {
+    List<Row> rows = new ArrayList<>();
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT '" + schema + "'::text AS s,"
+        + " installed_rank, version, description, type, checksum, success FROM " + schema + "." + TABLE
+        + " ORDER BY installed_rank")) {
+      while (rs.next()) rows.add(row(rs));
+    }
+    return rows;
+  }
+
+  private static Row row(ResultSet rs) throws SQLException {
+    Object checksum = rs.getObject(6);
+    return new Row(rs.getInt(2), rs.getString(3), rs.getString(4), rs.getString(5),
+        checksum == null ? null : ((Number) checksum).intValue(), rs.getBoolean(7));
   }
 }

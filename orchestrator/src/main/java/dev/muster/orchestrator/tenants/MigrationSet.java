@@ -4,6 +4,7 @@ import dev.muster.orchestrator.config.DatabaseUrl;
 import dev.muster.orchestrator.projection.SchemaInfo;
 import org.flywaydb.core.Flyway;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,9 +21,11 @@ import org.flywaydb.core.internal.info.MigrationInfoImpl;
 public final class MigrationSet {
   /**
    * One resolved migration; {@code version} is null for a repeatable one. {@code transactional}: it can run inside
-   * a transaction (not a {@code CREATE INDEX CONCURRENTLY}), so it may share one with the others.
+   * a transaction (not a {@code CREATE INDEX CONCURRENTLY}), so it may share one with the others. {@code sql}: its
+   * text, when {@link DirectApply} may run it without Flyway ({@link PlainSql}); null when Flyway must.
    */
-  public record Resolved(String version, String description, String script, Integer checksum, boolean transactional) {}
+  public record Resolved(String version, String description, String script, Integer checksum, boolean transactional,
+      String sql) {}
 
   private final List<Resolved> versioned;
   private final List<Resolved> repeatable;
@@ -42,6 +45,15 @@ public final class MigrationSet {
 
   /** From one Flyway {@code info} (of any schema): each migration as resolved from the files. */
   public static MigrationSet of(MigrationInfoService info) {
+    return of(info, null);
+  }
+
+  /** As {@link #of(MigrationInfoService)}, with the text of each migration the direct path may run. */
+  public static MigrationSet withDirectPath(Flyway flyway) {
+    return of(flyway.info(), PlainSql.scan(flyway.getConfiguration()));
+  }
+
+  private static MigrationSet of(MigrationInfoService info, PlainSql plain) {
     List<Resolved> versioned = new ArrayList<>();
     List<Resolved> repeatable = new ArrayList<>();
     for (MigrationInfo m : info.all()) {
@@ -49,7 +61,7 @@ public final class MigrationSet {
       Resolved r = new Resolved(m.getVersion() == null ? null : m.getVersion().getVersion(),
           m.getDescription(), m.getScript(), m.getResolvedChecksum(),
           // Flyway tells it only on its implementation; anything else is taken as non-transactional (never grouped).
-          m instanceof MigrationInfoImpl impl && impl.canExecuteInTransaction());
+          m instanceof MigrationInfoImpl impl && impl.canExecuteInTransaction(), plain == null ? null : plain.text(m));
       if (m.getVersion() == null) {
         repeatable.add(r);
       } else if (versioned.stream().noneMatch(v -> v.version().equals(r.version()))) {
@@ -76,6 +88,29 @@ public final class MigrationSet {
 
   public int size() {
     return versioned.size() + repeatable.size();
+  }
+
+  /**
+   * What {@link DirectApply} would run for {@code standing}, oldest first: its pending migrations when each is plain
+   * SQL, all newer than the schema's version, and nothing else is pending or wrong; null when Flyway must run it.
+   */
+  public List<Resolved> direct(Standing standing) {
+    if (!standing.transactional() || standing.failedRow() || standing.checksumMismatch() || standing.drift() != null) {
+      return null;
+    }
+    MigrationVersion current = standing.current() == null ? null : MigrationVersion.fromVersion(standing.current());
+    Map<String, Resolved> byVersion = new HashMap<>();
+    for (Resolved r : versioned) byVersion.put(r.version(), r);
+    List<Resolved> run = new ArrayList<>();
+    for (SchemaInfo.Migration m : standing.pending()) {
+      Resolved r = m.version() == null ? null : byVersion.get(m.version());
+      if (r == null || r.sql() == null) return null; // a repeatable one, or one only Flyway may run
+      // Below the schema's version (out of order, or under a baseline), Flyway decides what happens.
+      if (current != null && MigrationVersion.fromVersion(r.version()).compareTo(current) <= 0) return null;
+      run.add(r);
+    }
+    run.sort(Comparator.comparing(r -> MigrationVersion.fromVersion(r.version())));
+    return run;
   }
 
   /**
