@@ -131,6 +131,21 @@ class ReplayTest {
     assertEquals(LOGGED / 10 + 25, seqs.size());
   }
 
+  /** What a replay frames without decoding is the text the decoded event has: spaces, quotes and escapes included. */
+  @Test
+  void aStoredEventReadsAsTheDecodedOne() {
+    String tricky = "a, b: \"c\" \\ d\n\tü € \u0001 {\"x\": [1, 2]}";
+    Event appended = onContext(() -> store.append(new Payload.SchemaFailed("s1", "2", tricky, "1",
+        new Payload.RunError("42P01", tricky), 12L)));
+    Event stored = onContext(() -> store.page(appended.seq() - 1, null, 1)).events().get(0);
+    Event decoded = onContext(() -> store.after(appended.seq() - 1, null, 1)).get(0);
+    assertEquals(decoded.encoded(), stored.encoded());
+    assertEquals("schema.failed", stored.typeName());
+    assertEquals("s1", stored.schema());
+    assertEquals(tricky, ((Payload.SchemaFailed) stored.payload()).description(), "decoded when asked");
+    assertEquals(decoded.at(), stored.at());
+  }
+
   private void appendLive(int n, String schema) {
     for (int i = 0; i < n; i++) {
       String instance = "live-" + i;
