@@ -45,6 +45,8 @@ final class EventStream implements EventSink {
   private boolean last;
   /** A page of a replay is queued: the replay waited for room before it read it, so it is not a slow reader's. */
   private boolean replayed;
+  /** A replay waiting for what is queued to be written, to know whether the queue is then full. */
+  private Runnable whenWritten;
   /** Writes handed to the connection that it has not yet passed on to the client's socket. */
   private int pending;
   /** When the pending writes last made progress (or began, when there were none). */
@@ -92,13 +94,23 @@ final class EventStream implements EventSink {
     queue(BufferInternal.buffer(Unpooled.wrappedBuffer(page.flip())));
   }
 
+  /** Full while frames wait for this turn's write, or the connection's queue is past its high-water mark. */
   @Override
   public boolean full() {
-    return !ended && response.writeQueueFull();
+    return !ended && (!queued.isEmpty() || response.writeQueueFull());
   }
 
+  /** Once this turn's write is out and the queue has room: after the write, or at the connection's drain. */
   @Override
   public void whenReady(Runnable ready) {
+    if (!queued.isEmpty()) {
+      whenWritten = ready;
+      return;
+    }
+    if (!response.writeQueueFull()) {
+      ready.run();
+      return;
+    }
     response.drainHandler(v -> {
       response.drainHandler(null);
       ready.run();
@@ -157,6 +169,9 @@ final class EventStream implements EventSink {
       response.end(data);
     } else {
       write(data);
+      Runnable ready = whenWritten;
+      whenWritten = null;
+      if (ready != null) whenReady(ready);
     }
   }
 
