@@ -35,10 +35,10 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class EventReplayTest {
   /**
-   * 4,000 events of 4 kB: 16 MB, more than the kernel and the write queue hold for a client that does not read (here
-   * the connection's queue reported full only past 6.5 MB written to such a client).
+   * 20,000 events of 1 kB: 20 MB, more than the kernel (~3 MB here) and the connection's write queue hold for a client
+   * that does not read — the queue says it is full after sixteen writes, whatever their size: 40 pages of this log.
    */
-  private static final int LOGGED = 4_000;
+  private static final int LOGGED = 20_000;
 
   @Test
   void aReplayWaitsForAClientThatStopsReadingAndTheEventsCommittedMeanwhileFollowOnceEach(TestDatabase db,
@@ -107,7 +107,7 @@ class EventReplayTest {
     db.execute("WITH c AS (UPDATE muster.event_counter SET seq = seq + " + LOGGED + " RETURNING seq)"
         + " INSERT INTO muster.events (seq, type, schema_name, data)"
         + " SELECT c.seq - " + LOGGED + " + g, 'test.filler', 'filler',"
-        + "   jsonb_build_object('type', 'test.filler', 'schema', 'filler', 'padding', repeat('x', 4000))"
+        + "   jsonb_build_object('type', 'test.filler', 'schema', 'filler', 'padding', repeat('x', 1000))"
         + " FROM c, generate_series(1, " + LOGGED + ") g");
   }
 

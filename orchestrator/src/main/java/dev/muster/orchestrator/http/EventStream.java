@@ -28,6 +28,8 @@ import java.util.List;
  * </ul>
  */
 final class EventStream implements EventSink {
+  /** How far a replay may be ahead of the client's socket before it waits: a page of events is ~130 kB. */
+  static final long REPLAY_AHEAD_BYTES = 256 * 1024;
   /** The last event framed, for the next stream it goes to; any thread may replace it. */
   private static volatile Frame lastFrame;
 
@@ -45,8 +47,10 @@ final class EventStream implements EventSink {
   private boolean last;
   /** A page of a replay is queued: the replay waited for room before it read it, so it is not a slow reader's. */
   private boolean replayed;
-  /** A replay waiting for what is queued to be written, to know whether the queue is then full. */
-  private Runnable whenWritten;
+  /** A replay waiting for room ({@link #whenReady}). */
+  private Runnable whenRoom;
+  /** Bytes handed to the connection that it has not yet written to the socket. */
+  private long unwrittenBytes;
   /** Writes handed to the connection that it has not yet passed on to the client's socket. */
   private int pending;
   /** When the pending writes last made progress (or began, when there were none). */
@@ -94,27 +98,30 @@ final class EventStream implements EventSink {
     queue(BufferInternal.buffer(Unpooled.wrappedBuffer(page.flip())));
   }
 
-  /** Full while frames wait for this turn's write, or the connection's queue is past its high-water mark. */
+  /**
+   * Full while frames wait for this turn's write, while more than {@link #REPLAY_AHEAD_BYTES} written have not reached
+   * the socket, or while the connection's queue is past its mark (which counts writes, not bytes: sixteen pages of a
+   * replay would be megabytes).
+   */
   @Override
   public boolean full() {
-    return !ended && (!queued.isEmpty() || response.writeQueueFull());
+    return !ended && (!queued.isEmpty() || unwrittenBytes > REPLAY_AHEAD_BYTES || response.writeQueueFull());
   }
 
-  /** Once this turn's write is out and the queue has room: after the write, or at the connection's drain. */
+  /** Calls {@code ready} once this stream is no longer {@link #full}: after a write, its completion, or a drain. */
   @Override
   public void whenReady(Runnable ready) {
-    if (!queued.isEmpty()) {
-      whenWritten = ready;
-      return;
-    }
-    if (!response.writeQueueFull()) {
-      ready.run();
-      return;
-    }
-    response.drainHandler(v -> {
-      response.drainHandler(null);
-      ready.run();
-    });
+    whenRoom = ready;
+    if (response.writeQueueFull()) response.drainHandler(v -> room());
+    room();
+  }
+
+  private void room() {
+    if (whenRoom == null || ended || full()) return; // an ended stream's replay is cancelled with it
+    Runnable ready = whenRoom;
+    whenRoom = null;
+    response.drainHandler(null);
+    ready.run();
   }
 
   /**
@@ -169,9 +176,7 @@ final class EventStream implements EventSink {
       response.end(data);
     } else {
       write(data);
-      Runnable ready = whenWritten;
-      whenWritten = null;
-      if (ready != null) whenReady(ready);
+      room();
     }
   }
 
@@ -198,9 +203,13 @@ final class EventStream implements EventSink {
 
   private void write(Buffer data) {
     if (pending++ == 0) progressNanos = System.nanoTime();
+    int size = data.length();
+    unwrittenBytes += size;
     response.write(data).onComplete(ar -> {
       pending--;
+      unwrittenBytes -= size;
       progressNanos = System.nanoTime();
+      room();
     });
   }
 
