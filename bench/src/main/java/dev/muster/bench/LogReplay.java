@@ -75,7 +75,7 @@ public final class LogReplay {
       long filled = 0;
       System.out.printf(Locale.ROOT, "## replaying the log: GET /api/v1/events?since=%d, %d schemas%n%n", base, schemas);
       Machine.describe(db).print(System.out, java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-      System.out.println("| events | jar | round | reader | first event | all events | events/s | server CPU | resumed | bytes |");
+      System.out.println("| events | jar | round | replay | first event | all events | events/s | server CPU | resumed | bytes |");
       System.out.println("|---:|---|---:|---|---:|---:|---:|---:|---:|---:|");
       List<String> filteredRows = new ArrayList<>();
       for (int size : sizes) {
@@ -91,16 +91,12 @@ public final class LogReplay {
         for (int round = 1; round <= rounds; round++) {
           for (Map.Entry<String, String> jar : jars.entrySet()) {
             try (Orchestrators.Running o = Orchestrators.start(db, jar.getValue(), jvmOptions, work)) {
-              // The first replay of a fresh replica (the dashboard's first open), then one more on the same replica.
-              for (String when : List.of("at /ready", "settled")) {
-                if (when.equals("settled")) {
-                  double settleS = o.settle();
-                  Progress.say(String.format(Locale.ROOT, "replay: %s's start-up work settled %.1f s after the first replay",
-                      jar.getKey(), settleS));
-                }
+              // The first replay of a fresh replica (the dashboard's first open), then two more on the same replica. Its
+              // start-up work goes on meanwhile: a look at each schema the log names, on its worker threads.
+              for (String when : List.of("1st, at /ready", "2nd", "3rd")) {
                 long cpu0 = o.cpuNanos();
                 Replayed r = replay(o.url() + "/api/v1/events?since=" + base, base, base + filled, 0);
-                System.out.printf(Locale.ROOT, "| %,d | %s | %d | %s, as fast as it reads | %s | %s | %,.0f | %s | %d | %,d |%n",
+                System.out.printf(Locale.ROOT, "| %,d | %s | %d | %s | %s | %s | %,.0f | %s | %d | %,d |%n",
                     size, jar.getKey(), round, when, Stats.ms(r.firstMs), Stats.ms(r.totalMs), filled / (r.totalMs / 1000),
                     Stats.ms((o.cpuNanos() - cpu0) / 1e6), r.resumed, r.bytes);
               }
@@ -108,7 +104,7 @@ public final class LogReplay {
                 // A reader as slow as a browser drawing each event: does the replay wait for it, or cut it off?
                 long cpu0 = o.cpuNanos();
                 Replayed slow = replay(o.url() + "/api/v1/events?since=" + base, base, base + filled, readerRate);
-                System.out.printf(Locale.ROOT, "| %,d | %s | %d | %,d events/s | %s | %s | %,.0f | %s | %d | %,d |%n", size,
+                System.out.printf(Locale.ROOT, "| %,d | %s | %d | paced, %,d events/s | %s | %s | %,.0f | %s | %d | %,d |%n", size,
                     jar.getKey(), round, readerRate, Stats.ms(slow.firstMs), Stats.ms(slow.totalMs),
                     filled / (slow.totalMs / 1000), Stats.ms((o.cpuNanos() - cpu0) / 1e6), slow.resumed, slow.bytes);
               }
@@ -285,23 +281,6 @@ public final class LogReplay {
     }
 
     record Running(Process process, String url) implements AutoCloseable {
-      /**
-       * Waits until the replica is idle (under 5 % of a core for two half-seconds in a row, at most 120 s): at start it
-       * reads every schema the log names, on its worker threads, which would be counted as the replay's. Seconds waited.
-       */
-      double settle() throws InterruptedException {
-        long t0 = System.nanoTime();
-        int quiet = 0;
-        long before = cpuNanos();
-        while (quiet < 2 && System.nanoTime() - t0 < 120_000_000_000L) {
-          Thread.sleep(500);
-          long now = cpuNanos();
-          quiet = now - before < 25_000_000 ? quiet + 1 : 0;
-          before = now;
-        }
-        return (System.nanoTime() - t0) / 1e9;
-      }
-
       /** CPU time the orchestrator's process has used so far, user and system. */
       long cpuNanos() {
         return process.toHandle().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(-1L);
