@@ -3,9 +3,11 @@ package dev.muster.orchestrator.broadcast;
 import dev.muster.orchestrator.db.KeepAlive;
 import dev.muster.orchestrator.events.Event;
 import dev.muster.orchestrator.events.EventFeed;
+import dev.muster.orchestrator.events.EventSink;
 import dev.muster.orchestrator.events.EventStore;
 import dev.muster.orchestrator.events.EventType;
 import dev.muster.orchestrator.events.Payload;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -16,7 +18,6 @@ import io.vertx.pgclient.pubsub.PgSubscriber;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -46,6 +47,8 @@ public final class Broadcaster implements EventFeed {
   private static final int RECENT = 4096;
 
   private final Vertx vertx;
+  /** Where the feed runs: a sink's drain may be signalled on another. */
+  private final Context context;
   private final EventStore store;
   private final Pool pool;
   private final PgSubscriber subscriber;
@@ -73,6 +76,7 @@ public final class Broadcaster implements EventFeed {
 
   public Broadcaster(Vertx vertx, PgConnectOptions options, Pool pool, EventStore store, String replicaId) {
     this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
     this.pool = pool;
     this.store = store;
     this.pingPayload = new JsonObject().put("ping", replicaId).encode();
@@ -123,21 +127,31 @@ public final class Broadcaster implements EventFeed {
    */
   @Override
   public Runnable subscribe(long afterSeq, String schema, Consumer<Event> listener) {
-    return subscribe(afterSeq, schema, null, listener);
+    return subscribe(afterSeq, schema, null, new Unbounded(listener));
+  }
+
+  /**
+   * Every event after {@code afterSeq} (of {@code schema} when it is not null) into {@code sink}, read back a page at a
+   * time, each page once the sink has room for it; live once the read back has reached the live edge and the sink has
+   * room. While it reads back, live events are not held for it: the log holds them, and it reads them from there.
+   */
+  @Override
+  public Runnable stream(long afterSeq, String schema, EventSink sink) {
+    return subscribe(afterSeq, schema, null, sink);
   }
 
   @Override
   public Runnable subscribeArrival(long afterSeq, String schema, String service, String instance,
       Consumer<Event> listener) {
-    return subscribe(afterSeq, schema, Routes.owner(service, instance), listener);
+    return subscribe(afterSeq, schema, Routes.owner(service, instance), new Unbounded(listener));
   }
 
   /**
    * Each event goes to the listeners of every event and to those of its schema only — of a {@code service.*} event,
    * to the one instance's it is ({@code owner}): no event is offered to every stream of the replica.
    */
-  private Runnable subscribe(long afterSeq, String schema, String owner, Consumer<Event> listener) {
-    Replay replay = new Replay(afterSeq, schema, listener);
+  private Runnable subscribe(long afterSeq, String schema, String owner, EventSink sink) {
+    Replay replay = new Replay(afterSeq, schema, sink);
     if (schema == null) {
       listeners.add(replay);
     } else {
@@ -340,29 +354,52 @@ public final class Broadcaster implements EventFeed {
         .onFailure(e -> log.debug("Ping failed: {}", e.getMessage()));
   }
 
-  /** A subscriber that reads the log from a point, buffering live events until it has caught up. */
+  /** A listener that takes whatever it is given at once: never full. */
+  private record Unbounded(Consumer<Event> listener) implements EventSink {
+    @Override
+    public void send(Event event) {
+      listener.accept(event);
+    }
+
+    @Override
+    public void sendAll(List<Event> events) {
+      events.forEach(listener);
+    }
+
+    @Override
+    public boolean full() {
+      return false;
+    }
+
+    @Override
+    public void whenReady(Runnable ready) {
+      ready.run();
+    }
+  }
+
+  /**
+   * A subscriber that reads the log from a point, page by page as its sink takes them, then goes live. While it reads
+   * back it ignores live events: each page's snapshot says how far the log had got ({@link EventStore.Page#through}),
+   * and what was delivered after it is read from {@link #recent} (or the next page) before it goes live — so nothing
+   * is missed or repeated, and a slow sink holds one page, not the events that went by meanwhile.
+   */
   private final class Replay implements Consumer<Event> {
     private final String schema;
-    private final Consumer<Event> listener;
-    private final ArrayDeque<Event> buffer = new ArrayDeque<>();
+    private final EventSink sink;
     private long cursor;
     private boolean replaying = true;
     private boolean cancelled;
     private boolean toldPruned;
 
-    Replay(long afterSeq, String schema, Consumer<Event> listener) {
+    Replay(long afterSeq, String schema, EventSink sink) {
       this.cursor = afterSeq;
       this.schema = schema;
-      this.listener = listener;
+      this.sink = sink;
     }
 
     @Override
     public void accept(Event event) {
-      if (replaying) {
-        buffer.add(event);
-      } else {
-        forward(event);
-      }
+      if (!replaying) forward(event);
     }
 
     void readPage() {
@@ -374,32 +411,72 @@ public final class Broadcaster implements EventFeed {
           vertx.setTimer(REPLAY_RETRY_MS, id -> readPage());
           return;
         }
-        List<Event> events = ar.result().events();
-        knownHorizon = Math.max(knownHorizon, ar.result().horizon());
-        if (ar.result().horizon() > cursor && !toldPruned) {
+        EventStore.Page page = ar.result();
+        knownHorizon = Math.max(knownHorizon, page.horizon());
+        if (page.horizon() > cursor && !toldPruned) {
           // Events after the cursor may be gone (MUSTER_EVENTS_RETENTION): say so, rather than start later silently.
           toldPruned = true;
-          listener.accept(Event.unlogged(Instant.now(), replicaId, new Payload.LogPruned(schema, cursor,
-              ar.result().horizon())));
+          sink.send(Event.unlogged(Instant.now(), replicaId, new Payload.LogPruned(schema, cursor, page.horizon())));
         }
-        events.forEach(this::forward);
-        if (events.size() == PAGE) {
-          readPage();
-        } else {
-          live();
-        }
+        boolean full = page.events().size() == PAGE;
+        List<Event> taken = take(page.events());
+        // A page that is not full holds every event it was asked for up to where the log was (other schemas' too).
+        if (!full) cursor = Math.max(cursor, page.through());
+        sendAll(taken);
+        next(full);
       });
+    }
+
+    /** After a page: once the sink has room, the next page, or what is left in memory and then live. */
+    private void next(boolean morePages) {
+      if (cancelled) return;
+      if (sink.full()) {
+        sink.whenReady(() -> context.runOnContext(v -> next(morePages)));
+        return;
+      }
+      if (morePages || (cursor < lastSeq && !inRecent(cursor + 1))) {
+        readPage();
+        return;
+      }
+      // Delivered live since the page's snapshot: from memory, in the same turn as going live.
+      List<Event> rest = new ArrayList<>();
+      for (long seq = cursor + 1; seq <= lastSeq; seq++) rest.add(recent[slot(seq)]);
+      sendAll(take(rest));
+      if (!cancelled) live();
     }
 
     void live() {
       replaying = false;
-      while (!buffer.isEmpty() && !cancelled) forward(buffer.poll());
+    }
+
+    private void sendAll(List<Event> events) {
+      if (events.isEmpty() || cancelled) return;
+      if (!(sink instanceof Unbounded)) {
+        sink.sendAll(events);
+        return;
+      }
+      // A listener may unsubscribe on any event (first() does): none after that.
+      for (Event event : events) {
+        if (cancelled) return;
+        sink.send(event);
+      }
+    }
+
+    /** The events after the cursor, of the schema; the cursor moves past them all. */
+    private List<Event> take(List<Event> events) {
+      List<Event> taken = new ArrayList<>(events.size());
+      for (Event event : events) {
+        if (event.seq() <= cursor) continue;
+        cursor = event.seq();
+        if (schema == null || schema.equals(event.schema())) taken.add(event);
+      }
+      return taken;
     }
 
     private void forward(Event event) {
       if (cancelled || event.seq() <= cursor) return;
       cursor = event.seq();
-      if (schema == null || schema.equals(event.schema())) listener.accept(event);
+      if (schema == null || schema.equals(event.schema())) sink.send(event);
     }
   }
 }

@@ -15,15 +15,39 @@ public final class Event {
   private final Long seq;
   private final Instant at;
   private final String orchestrator;
+  /** Null only for an event {@link #stored read back for a stream}, until something asks for more than its text. */
   private final Payload payload;
+  private final String typeName;
+  private final String schema;
   private volatile String text;
+  private volatile Event decoded;
 
   Event(Long seq, Instant at, String orchestrator, Payload payload, String text) {
     this.seq = seq;
     this.at = at;
     this.orchestrator = orchestrator;
     this.payload = Objects.requireNonNull(payload, "payload");
+    this.typeName = payload.typeName();
+    this.schema = payload.schema();
     this.text = text;
+  }
+
+  private Event(long seq, String typeName, String schema, String text) {
+    this.seq = seq;
+    this.at = null;
+    this.orchestrator = null;
+    this.payload = null;
+    this.typeName = Objects.requireNonNull(typeName, "typeName");
+    this.schema = schema;
+    this.text = Objects.requireNonNull(text, "text");
+  }
+
+  /**
+   * An entry as a replay reads it from the log: its number, type and schema from their columns, its JSON text as
+   * stored. A stream only frames it, so it is decoded only if something asks for its payload, time or replica.
+   */
+  static Event stored(long seq, String typeName, String schema, String text) {
+    return new Event(seq, typeName, schema, text);
   }
 
   /** An entry of a log (a log held in memory, a test's). */
@@ -53,29 +77,37 @@ public final class Event {
 
   /** When it happened; {@code null} only for an entry whose time could not be read. */
   public Instant at() {
-    return at;
+    return whole().at;
   }
 
   /** The replica that appended it. */
   public String orchestrator() {
-    return orchestrator;
+    return whole().orchestrator;
   }
 
   public Payload payload() {
-    return payload;
+    return whole().payload;
   }
 
   /** Its type; {@code null} for a type this build does not know. */
   public EventType type() {
-    return payload.type();
+    return payload().type();
   }
 
   public String typeName() {
-    return payload.typeName();
+    return typeName;
   }
 
   public String schema() {
-    return payload.schema();
+    return schema;
+  }
+
+  /** This event with its fields read: itself, or for a {@link #stored} one its text decoded once. */
+  private Event whole() {
+    if (payload != null) return this;
+    Event d = decoded;
+    if (d == null) decoded = d = EventCodec.decode(text);
+    return d;
   }
 
   /** The whole event as JSON text, as clients receive it. */

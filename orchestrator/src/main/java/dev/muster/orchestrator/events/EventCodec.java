@@ -72,6 +72,30 @@ public final class EventCodec {
         json.getString(ORCHESTRATOR), payload(json), json.encode());
   }
 
+  /**
+   * PostgreSQL's text of a {@code jsonb} value in the compact form {@link #decode} gives: {@code jsonb} writes
+   * {@code ", "} and {@code ": "} between items, and no other white space outside strings.
+   */
+  static String compact(String jsonb) {
+    StringBuilder out = new StringBuilder(jsonb.length());
+    boolean inString = false;
+    for (int i = 0; i < jsonb.length(); i++) {
+      char c = jsonb.charAt(i);
+      if (inString) {
+        out.append(c);
+        if (c == '\\') {
+          out.append(jsonb.charAt(++i));
+        } else if (c == '"') {
+          inString = false;
+        }
+      } else if (c != ' ') {
+        out.append(c);
+        inString = c == '"';
+      }
+    }
+    return out.toString();
+  }
+
   public static JsonObject encode(FailureReport report) {
     JsonObject json = new JsonObject().put(SQL_STATE, report.sqlState()).put(MESSAGE, report.message())
         .put(VERSION, report.version()).put(DESCRIPTION, report.description());

@@ -24,6 +24,14 @@ public interface EventFeed {
   Runnable subscribe(long afterSeq, String schema, Consumer<Event> listener);
 
   /**
+   * As {@link #subscribe(long, String, Consumer)}, into a sink that can be full: the read back waits for it, page by
+   * page, instead of holding what the client has not taken.
+   */
+  default Runnable stream(long afterSeq, String schema, EventSink sink) {
+    return subscribe(afterSeq, schema, sink::send);
+  }
+
+  /**
    * An arrival's events after {@code afterSeq}: those of {@code schema}, but of its {@code service.*} events only
    * those of {@code service}/{@code instance} — so that a feed can route each event to its streams rather than offer
    * it to all of them.

@@ -188,32 +188,45 @@ public final class EventStore implements EventLog {
   }
 
   /**
-   * Events after {@code seq} as {@link #after} reads them, with the log's horizon in the same snapshot: a replay
-   * that starts before the horizon may have missed pruned events, and says so.
+   * Events after {@code seq} as {@link #after} reads them, with the log's horizon and its counter in the same snapshot:
+   * a replay that starts before the horizon may have missed pruned events, and says so; and the counter says how far
+   * the page has looked, the events of other schemas included. The events are {@link Event#stored}: a stream frames
+   * their text as it is, without decoding it (a deploy over thousands of schemas leaves tens of thousands to replay).
    */
   public Future<Page> page(long seq, String schema, int limit) {
-    String events = SELECT_JSON + " WHERE seq > $1" + (schema == null ? "" : " AND schema_name = $3") + " ORDER BY seq LIMIT $2";
+    String events = "SELECT seq, type, schema_name, (data || jsonb_build_object('seq', seq, 'at', at))::text AS json"
+        + " FROM muster.events WHERE seq > $1" + (schema == null ? "" : " AND schema_name = $3") + " ORDER BY seq LIMIT $2";
     Tuple params = schema == null ? Tuple.of(seq, limit) : Tuple.of(seq, limit, schema);
-    return pool.preparedQuery("SELECT NULL::text AS json, seq AS horizon FROM muster.event_horizon"
-            + " UNION ALL (SELECT json, NULL FROM (" + events + ") e)")
+    return pool.preparedQuery("SELECT NULL::bigint AS seq, NULL::text AS type, NULL::text AS schema_name, NULL::text AS json,"
+            + " (SELECT seq FROM muster.event_horizon) AS horizon, (SELECT seq FROM muster.event_counter) AS through"
+            + " UNION ALL (SELECT *, NULL, NULL FROM (" + events + ") e)")
         .execute(params).map(rows -> {
           long horizon = 0;
+          long through = seq;
           List<Event> list = new ArrayList<>(rows.size());
           for (Row row : rows) {
             String json = row.getString("json");
             if (json == null) {
-              horizon = row.getLong("horizon");
+              Long h = row.getLong("horizon");
+              horizon = h == null ? 0 : h;
+              through = row.getLong("through");
             } else {
-              list.add(EventCodec.decode(json));
+              String type = row.getString("type");
+              // An election's text is completed when decoded (its run is its number): decode that one now.
+              list.add(EventType.MIGRATOR_ELECTED.wire().equals(type) ? EventCodec.decode(json)
+                  : Event.stored(row.getLong("seq"), type, row.getString("schema_name"), EventCodec.compact(json)));
             }
           }
           list.sort(Comparator.comparingLong(Event::seq));
-          return new Page(list, horizon);
+          return new Page(list, horizon, Math.max(through, seq));
         });
   }
 
-  /** A page of the log, and its horizon: after {@code horizon} the log is whole. */
-  public record Page(List<Event> events, long horizon) {}
+  /**
+   * A page of the log, its horizon (after {@code horizon} the log is whole) and how far it looked: when the page is
+   * not full, it holds every event up to {@code through} that its reader asked for.
+   */
+  public record Page(List<Event> events, long horizon, long through) {}
 
   /**
    * Each schema's latest outcome, one index probe per schema (a skip scan over {@code events_outcomes}): a replica

@@ -79,6 +79,6 @@ final class Reads {
     Subscription subscription = new Subscription();
     held.onRelease(subscription::cancel);
     EventStream stream = streams.open(ctx, held);
-    subscription.set(feed.subscribe(after, schema, stream::send));
+    subscription.set(feed.stream(after, schema, stream));
   }
 }
