@@ -124,13 +124,7 @@ class EventReplayTest {
     }
 
     String head() throws IOException {
-      ByteArrayOutputStream head = new ByteArrayOutputStream();
-      while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-        int b = in.read();
-        if (b < 0) break;
-        head.write(b);
-      }
-      return head.toString(StandardCharsets.ISO_8859_1);
+      return RawHttp.readHead(in);
     }
 
     /** The next event's data; null when the stream ends first. */

@@ -185,7 +185,7 @@ class LimitsTest {
       socket.connect(new InetSocketAddress("127.0.0.1", replicas.get(0).port()));
       socket.getOutputStream().write(eventsRequest().getBytes(StandardCharsets.US_ASCII));
       InputStream in = socket.getInputStream();
-      assertTrue(readHead(in).startsWith("HTTP/1.1 200"));
+      assertTrue(RawHttp.readHead(in).startsWith("HTTP/1.1 200"));
       Poll.until("the stream is open", () -> gauge(replicas.url(0), "muster_http_streams_open") == 1);
 
       // 8 MB of events, more than any socket buffers hold, which this client never reads.
@@ -230,7 +230,7 @@ class LimitsTest {
     socket.bind(new InetSocketAddress(InetAddress.getByName(from), 0));
     socket.connect(new InetSocketAddress("127.0.0.1", port));
     socket.getOutputStream().write(eventsRequest().getBytes(StandardCharsets.US_ASCII));
-    String head = readHead(socket.getInputStream());
+    String head = RawHttp.readHead(socket.getInputStream());
     assertTrue(head.startsWith("HTTP/1.1 200"), head);
     return socket;
   }
@@ -243,16 +243,6 @@ class LimitsTest {
       socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
       return RawHttp.read(socket.getInputStream());
     }
-  }
-
-  private static String readHead(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-      int b = in.read();
-      if (b < 0) break;
-      head.write(b);
-    }
-    return head.toString(StandardCharsets.ISO_8859_1);
   }
 
   private static void frame(OutputStream out, int type, int flags, int stream, byte[] payload) throws IOException {

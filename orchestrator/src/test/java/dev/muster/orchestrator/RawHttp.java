@@ -87,6 +87,17 @@ final class RawHttp {
     return new Response(status, headers, body.toString(StandardCharsets.UTF_8));
   }
 
+  /** A response's status line and headers, through the blank line, as sent; the body stays in the stream. */
+  static String readHead(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) break;
+      head.write(b);
+    }
+    return head.toString(StandardCharsets.ISO_8859_1);
+  }
+
   /** One CRLF-terminated line, or null at the end of the stream. */
   private static String line(InputStream in) throws IOException {
     ByteArrayOutputStream line = new ByteArrayOutputStream();

@@ -87,20 +87,25 @@ public final class EventStore implements EventLog {
   @Override
   public Future<List<Event>> appendAll(List<Payload> payloads) {
     if (payloads.size() == 1) return append(payloads.get(0)).map(List::of);
+    Columns c = columns(payloads);
+    return pool.preparedQuery(APPEND_ALL).execute(Tuple.of(c.types, c.schemas, c.data, c.notices)).map(EventStore::events);
+  }
+
+  /** The events of a multi-row append, column by column, as {@code APPEND_ALL} unnests them. */
+  private record Columns(String[] types, String[] schemas, String[] data, String[] notices) {}
+
+  private Columns columns(List<Payload> payloads) {
     int n = payloads.size();
-    String[] types = new String[n];
-    String[] schemas = new String[n];
-    String[] data = new String[n];
-    String[] notify = new String[n];
+    Columns c = new Columns(new String[n], new String[n], new String[n], new String[n]);
     for (int i = 0; i < n; i++) {
       Payload p = payloads.get(i);
       JsonObject fields = EventCodec.encode(p, orchestrator);
-      types[i] = p.typeName();
-      schemas[i] = p.schema();
-      data[i] = fields.encode();
-      notify[i] = notifyPayload(fields).encode();
+      c.types[i] = p.typeName();
+      c.schemas[i] = p.schema();
+      c.data[i] = fields.encode();
+      c.notices[i] = notifyPayload(fields).encode();
     }
-    return pool.preparedQuery(APPEND_ALL).execute(Tuple.of(types, schemas, data, notify)).map(EventStore::events);
+    return c;
   }
 
   /**
@@ -125,24 +130,12 @@ public final class EventStore implements EventLog {
    * many events), and the events exist only if that transaction commits.
    */
   public void appendAllInTransaction(Connection transaction, List<Payload> payloads) throws SQLException {
-    int n = payloads.size();
-    String[] types = new String[n];
-    String[] schemas = new String[n];
-    String[] data = new String[n];
-    String[] notify = new String[n];
-    for (int i = 0; i < n; i++) {
-      Payload p = payloads.get(i);
-      JsonObject fields = EventCodec.encode(p, orchestrator);
-      types[i] = p.typeName();
-      schemas[i] = p.schema();
-      data[i] = fields.encode();
-      notify[i] = notifyPayload(fields).encode();
-    }
+    Columns c = columns(payloads);
     try (PreparedStatement st = transaction.prepareStatement(APPEND_ALL_JDBC)) {
-      st.setArray(1, transaction.createArrayOf("text", types));
-      st.setArray(2, transaction.createArrayOf("text", schemas));
-      st.setArray(3, transaction.createArrayOf("text", data));
-      st.setArray(4, transaction.createArrayOf("text", notify));
+      st.setArray(1, transaction.createArrayOf("text", c.types));
+      st.setArray(2, transaction.createArrayOf("text", c.schemas));
+      st.setArray(3, transaction.createArrayOf("text", c.data));
+      st.setArray(4, transaction.createArrayOf("text", c.notices));
       st.executeQuery().close();
     }
   }
