@@ -60,7 +60,8 @@ final class LockQueue {
       public void started(String version, String description) {}
 
       @Override
-      public void applied(Connection migration, String version, String description, long durationMs) {}
+      public void applied(Connection migration, String version, String description, long durationMs,
+          boolean indexesValid) {}
 
       @Override
       public void retrying(Payload.MigrationRetrying retrying) {

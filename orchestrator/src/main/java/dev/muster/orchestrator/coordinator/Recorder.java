@@ -123,8 +123,13 @@ final class Recorder {
     }
   }
 
-  void appendInTransaction(Connection transaction, Payload payload) throws SQLException {
-    events.appendInTransaction(transaction, payload);
+  Event appendInTransaction(Connection transaction, Payload payload) throws SQLException {
+    return events.appendInTransaction(transaction, payload);
+  }
+
+  /** Whether {@code event}, appended in a transaction, is in the log: that transaction committed. */
+  Future<Boolean> inLog(Event event) {
+    return events.contains(event.seq());
   }
 
   private void flush() {

@@ -73,6 +73,12 @@ final class Run {
   private volatile Runnable cancel;
   private volatile String running;
   private Clock.Timer progressLog;
+  /** The last pending migration's version, when it is a versioned one: its transaction can carry the outcome. */
+  private volatile String target;
+  /** Migrations this run applied so far (on the runner's thread). */
+  private int executed;
+  /** The {@code schema.ready} written in the last migration's transaction (on the runner's thread), if it was. */
+  private volatile Event readyInTransaction;
 
   /** @param attempt this run's attempt (1-based) since the schema's last outcome, as {@code retries} counts */
   Run(String schema, Locks.Lease lease, Runner runner, Recorder recorder, Clock clock, int attempt, RetryPolicy retries,
@@ -112,6 +118,8 @@ final class Run {
             return Future.<Void>succeededFuture();
           }
           listener.inspected(info);
+          SchemaInfo.Migration last = info.pending().get(info.pending().size() - 1);
+          target = last.version(); // null when the last is a repeatable migration: its outcome is written after
           return recorder.append(new Payload.LockAcquired(schema, info.current(), info.latest(), info.pending().size(),
                   lease.session(), prepared.droppedInvalidIndexes()))
               .compose(v -> {
@@ -120,12 +128,12 @@ final class Run {
               })
               .transform(ar -> {
                 if (progressLog != null) progressLog.cancel();
-                return outcome(ar);
-              })
-              .compose(outcome -> {
-                long returned = clock.nanoTime();
-                return recorder.append(outcome).onSuccess(e -> log.debug("Schema {}: runner returned → {} appended in {} µs",
-                    schema, e.typeName(), (clock.nanoTime() - returned) / 1_000));
+                Event early = readyInTransaction;
+                return early != null ? settledEarly(early, ar) : outcome(ar).compose(outcome -> {
+                  long returned = clock.nanoTime();
+                  return recorder.append(outcome).onSuccess(e -> log.debug("Schema {}: runner returned → {} appended in"
+                      + " {} µs", schema, e.typeName(), (clock.nanoTime() - returned) / 1_000));
+                });
               })
               .onSuccess(listener::settled)
               .<Void>mapEmpty();
@@ -172,6 +180,25 @@ final class Run {
     if (c != null) c.run();
   }
 
+  /**
+   * The run's {@code schema.ready} was written in its last migration's transaction: the outcome is that event if
+   * the transaction committed — whatever the runner met after its commit (Flyway's own bookkeeping, its unlock) —
+   * unless the run went further than the migrations it was started for (files added meanwhile).
+   */
+  private Future<Event> settledEarly(Event early, AsyncResult<Runner.Result> ar) {
+    String reached = ((Payload.SchemaReady) early.payload()).version();
+    if (ar.succeeded()) {
+      if (reached.equals(ar.result().version())) return Future.succeededFuture(early);
+      return outcome(ar).compose(recorder::append);
+    }
+    return recorder.inLog(early).compose(committed -> {
+      if (!committed) return outcome(ar).compose(recorder::append);
+      log.warn("Schema {} is ready at {} (#{}, committed with its last migration); after that commit the runner"
+          + " failed: {}", schema, reached, early.seq(), String.valueOf(ar.cause().getMessage()));
+      return Future.succeededFuture(early);
+    });
+  }
+
   /** The runner's result as the outcome to record; a lost connection is no outcome. */
   private Future<Payload> outcome(AsyncResult<Runner.Result> ar) {
     long durationMs = (clock.nanoTime() - startedNanos) / 1_000_000;
@@ -208,10 +235,17 @@ final class Run {
     }
 
     @Override
-    public void applied(Connection migration, String version, String description, long durationMs)
-        throws SQLException {
+    public void applied(Connection migration, String version, String description, long durationMs,
+        boolean indexesValid) throws SQLException {
       // In the migration's own transaction: a crash before its commit leaves no 'applied' behind.
       recorder.appendInTransaction(migration, new Payload.MigrationApplied(schema, version, description, durationMs));
+      executed++;
+      // The last one's transaction carries the outcome too: the schema is on record as ready at the very commit that
+      // makes it so — not after Flyway's bookkeeping — and never without it.
+      if (migration != null && indexesValid && version != null && version.equals(target) && !migration.getAutoCommit()) {
+        readyInTransaction = recorder.appendInTransaction(migration, new Payload.SchemaReady(schema, version, executed,
+            (clock.nanoTime() - startedNanos) / 1_000_000));
+      }
     }
 
     @Override

@@ -26,9 +26,12 @@ public interface EventLog {
 
   /**
    * Appends the event inside {@code transaction}, blocking: it exists only if that transaction commits (an
-   * applied migration's event commits with the migration).
+   * applied migration's event commits with the migration). Returns it numbered and timed, as it will be if it does.
    */
-  void appendInTransaction(Connection transaction, Payload payload) throws SQLException;
+  Event appendInTransaction(Connection transaction, Payload payload) throws SQLException;
+
+  /** Whether the event numbered {@code seq} is in the log (its transaction committed, it is not pruned). */
+  Future<Boolean> contains(long seq);
 
   /** The last {@code schema.ready} or {@code schema.failed} of every schema that has one. */
   Future<List<Event>> lastOutcomes();

@@ -114,15 +114,24 @@ public final class EventStore implements EventLog {
    * own commit, so a migration rolled back by a crash never appears applied.
    */
   @Override
-  public void appendInTransaction(Connection connection, Payload payload) throws SQLException {
+  public Event appendInTransaction(Connection connection, Payload payload) throws SQLException {
     JsonObject fields = EventCodec.encode(payload, orchestrator);
     try (PreparedStatement st = connection.prepareStatement(APPEND_JDBC)) {
       st.setString(1, payload.typeName());
       st.setString(2, payload.schema());
       st.setString(3, fields.encode());
       st.setString(4, notifyPayload(fields).encode());
-      st.executeQuery().close();
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return EventCodec.decode(rs.getString(1));
+      }
     }
+  }
+
+  @Override
+  public Future<Boolean> contains(long seq) {
+    return pool.preparedQuery("SELECT EXISTS (SELECT 1 FROM muster.events WHERE seq = $1) AS found")
+        .execute(Tuple.of(seq)).map(rows -> rows.iterator().next().getBoolean("found"));
   }
 
   /**

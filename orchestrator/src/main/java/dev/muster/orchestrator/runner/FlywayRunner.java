@@ -469,22 +469,24 @@ public final class FlywayRunner {
         }
       } else {
         watch.stop();
-        try {
-          progress.applied(context.getConnection(), version, m.getDescription(),
-              (System.nanoTime() - startedNanos) / 1_000_000);
-        } catch (SQLException e) {
-          throw new IllegalStateException("could not record migration " + version + ": " + e.getMessage(), e);
-        }
-        executed++;
-        // Whichever migration is the last, the check after it is the run's.
+        long durationMs = (System.nanoTime() - startedNanos) / 1_000_000;
+        // Whichever migration is the last, the check after it is the run's. Before the migration is recorded, so
+        // that the last one's record can be the outcome too.
         long checkStart = System.nanoTime();
         try {
           invalidIndexes = query(context.getConnection(), INVALID_INDEXES, context.getConfiguration().getDefaultSchema());
         } catch (SQLException e) {
           invalidIndexes = null; // checked again on a connection of our own
         }
+        checkMicros = (System.nanoTime() - checkStart) / 1_000;
+        try {
+          progress.applied(context.getConnection(), version, m.getDescription(), durationMs,
+              invalidIndexes != null && invalidIndexes.isEmpty());
+        } catch (SQLException e) {
+          throw new IllegalStateException("could not record migration " + version + ": " + e.getMessage(), e);
+        }
+        executed++;
         lastAppliedNanos = System.nanoTime();
-        checkMicros = (lastAppliedNanos - checkStart) / 1_000;
       }
     }
 

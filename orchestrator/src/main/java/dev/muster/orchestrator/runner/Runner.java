@@ -34,9 +34,13 @@ public interface Runner {
 
     /**
      * The migration succeeded; {@code migration} is its connection, still inside its transaction when it
-     * has one, so what is written there commits with the migration or not at all.
+     * has one, so what is written there commits with the migration (and its history row) or not at all.
+     *
+     * @param indexesValid no index of the schema is INVALID after it (looked up on {@code migration}); when false,
+     *                     or unknown, the runner checks again before it returns
      */
-    void applied(Connection migration, String version, String description, long durationMs) throws SQLException;
+    void applied(Connection migration, String version, String description, long durationMs, boolean indexesValid)
+        throws SQLException;
 
     // Lock safety (docs/lock-safety.md): what a runner that waits on locks tells, and how it is stopped.
 

@@ -103,8 +103,13 @@ class CoordinatorTest {
       }
 
       @Override
-      public void appendInTransaction(java.sql.Connection transaction, Payload payload) throws java.sql.SQLException {
-        writer.appendInTransaction(transaction, payload);
+      public Event appendInTransaction(java.sql.Connection transaction, Payload payload) throws java.sql.SQLException {
+        return writer.appendInTransaction(transaction, payload);
+      }
+
+      @Override
+      public Future<Boolean> contains(long seq) {
+        return writer.contains(seq);
       }
 
       @Override
@@ -157,8 +162,13 @@ class CoordinatorTest {
       }
 
       @Override
-      public void appendInTransaction(java.sql.Connection transaction, Payload payload) throws java.sql.SQLException {
-        writer.appendInTransaction(transaction, payload);
+      public Event appendInTransaction(java.sql.Connection transaction, Payload payload) throws java.sql.SQLException {
+        return writer.appendInTransaction(transaction, payload);
+      }
+
+      @Override
+      public Future<Boolean> contains(long seq) {
+        return writer.contains(seq);
       }
 
       @Override

@@ -84,7 +84,7 @@ final class FakeRunner implements Runner {
               text, "step " + text, applied == 0 ? null : String.valueOf(applied)));
         }
         try {
-          progress.applied(null, text, "step " + text, 1);
+          progress.applied(null, text, "step " + text, 1, true);
         } catch (SQLException e) {
           return Future.failedFuture(e);
         }

@@ -36,8 +36,13 @@ final class MemoryLog implements EventFeed {
       }
 
       @Override
-      public void appendInTransaction(Connection transaction, Payload payload) {
-        add(orchestrator, payload);
+      public Event appendInTransaction(Connection transaction, Payload payload) {
+        return add(orchestrator, payload);
+      }
+
+      @Override
+      public Future<Boolean> contains(long seq) {
+        return Future.succeededFuture(seq >= 1 && seq <= events.size());
       }
 
       @Override
