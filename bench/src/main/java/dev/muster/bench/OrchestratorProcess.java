@@ -22,6 +22,8 @@ final class OrchestratorProcess implements AutoCloseable {
    * serial collector and a small first heap, which is what bounds its memory, not the number of streams.
    */
   static final List<String> IMAGE_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xms32m", "-XX:MaxRAMPercentage=75");
+  /** The environment its image sets for the JVM (orchestrator/Dockerfile's {@code ENV}; the same test). */
+  static final Map<String, String> IMAGE_ENVIRONMENT = Map.of("MALLOC_ARENA_MAX", "2");
 
   private final Process process;
   private final String url;
@@ -53,6 +55,7 @@ final class OrchestratorProcess implements AutoCloseable {
     command.addAll(List.of("-cp", jar, "dev.muster.orchestrator.Main", "serve"));
     Path log = work.resolve("orchestrator.log");
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(IMAGE_ENVIRONMENT);
     pb.environment().putAll(Map.of("MUSTER_DATABASE_URL", db.url().uri(), "MUSTER_MIGRATIONS", migrations.location,
         "MUSTER_SCHEMAS", BenchDatabase.SCHEMA_PATTERN, "MUSTER_HTTP_PORT", String.valueOf(port),
         "MUSTER_MAX_STREAMS", "20000", "MUSTER_MAX_STREAMS_PER_CLIENT", "20000", "MUSTER_REPLICA", replica));

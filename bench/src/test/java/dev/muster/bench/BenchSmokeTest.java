@@ -54,6 +54,8 @@ class BenchSmokeTest {
     for (String option : OrchestratorProcess.IMAGE_JVM_OPTIONS) {
       assertTrue(entrypoint.contains("\"" + option + "\""), "the image's " + entrypoint + " has " + option);
     }
+    OrchestratorProcess.IMAGE_ENVIRONMENT.forEach((name, value) -> assertTrue(
+        dockerfile.lines().anyMatch(l -> l.equals("ENV " + name + "=" + value)), "the image sets " + name + "=" + value));
   }
 
   @Test

@@ -97,7 +97,10 @@ final class Replica extends VerticleBase {
   @Override
   public Future<?> start() {
     PgConnectOptions options = config.database().connectOptions();
-    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(POOL_SIZE)).connectingTo(options)
+    // The pool's statements are few and fixed: each prepared once per session, then one round trip per use (an
+    // unnamed statement costs two: parse, then bind) — the broadcaster's read after a notification among them.
+    PgConnectOptions pooled = new PgConnectOptions(options).setCachePreparedStatements(true);
+    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(POOL_SIZE)).connectingTo(pooled)
         // Pooled sessions idle between appends: a server-side idle timeout would close one as it is handed out.
         .withConnectHandler(conn -> KeepAlive.apply(conn).onComplete(ar -> conn.close()))
         .using(vertx).build();

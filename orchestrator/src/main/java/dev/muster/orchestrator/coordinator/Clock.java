@@ -18,6 +18,14 @@ public interface Clock {
   /** Runs {@code task} once after {@code delay}, on the caller's context. */
   Timer schedule(Duration delay, Runnable task);
 
+  /**
+   * Runs {@code task} on the caller's context once the caller's task and everything it queued have run — at once
+   * where nothing is queued (a test's clock): work that must not stand in front of what this turn set going.
+   */
+  default void later(Runnable task) {
+    task.run();
+  }
+
   /** A scheduled task; cancelling it twice, or after it ran, does nothing. */
   interface Timer {
     void cancel();

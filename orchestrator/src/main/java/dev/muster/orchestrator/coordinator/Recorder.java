@@ -42,6 +42,7 @@ final class Recorder {
   private final Consumer<Event> committed;
   private final ArrayDeque<Entry> queue = new ArrayDeque<>();
   private boolean writing;
+  private boolean flushScheduled;
   private Clock.Timer retry;
   private Duration retryDelay = FIRST_RETRY;
   private boolean stopped;
@@ -76,7 +77,17 @@ final class Recorder {
   void recordAll(List<Payload> payloads) {
     if (stopped || payloads.isEmpty()) return;
     for (Payload p : payloads) queue.add(new Entry(p, null));
-    flush();
+    // Nobody waits for a record: encoding a thousand releases waits until the outcome they follow is on the wire.
+    flushLater();
+  }
+
+  private void flushLater() {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    clock.later(() -> {
+      flushScheduled = false;
+      flush();
+    });
   }
 
   /** Events given to this recorder and not yet in the log. */
@@ -167,7 +178,8 @@ final class Recorder {
         writing = false;
         failed(batch, ar.cause());
       }
-      flush();
+      // What came meanwhile (the releases of the outcome just served) goes once the streams have been written.
+      flushLater();
     });
   }
 

@@ -1,5 +1,6 @@
 package dev.muster.orchestrator.coordinator;
 
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,6 +21,17 @@ public final class VertxClock implements Clock {
   @Override
   public Instant now() {
     return Instant.now();
+  }
+
+  @Override
+  public void later(Runnable task) {
+    Context context = Vertx.currentContext();
+    if (context == null) {
+      task.run();
+      return;
+    }
+    // Two hops: one would run before what the current task queues after this call (the streams' writes).
+    context.runOnContext(v -> context.runOnContext(w -> task.run()));
   }
 
   @Override
