@@ -21,7 +21,8 @@ final class OrchestratorProcess implements AutoCloseable {
    * The orchestrator's JVM options as its image runs it (orchestrator/Dockerfile; a test keeps the two the same): the
    * serial collector and a small first heap, which is what bounds its memory, not the number of streams.
    */
-  static final List<String> IMAGE_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xms32m", "-XX:MaxRAMPercentage=75");
+  static final List<String> IMAGE_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xms32m", "-XX:MaxRAMPercentage=75",
+      "-XX:TieredStopAtLevel=1");
   /** The environment its image sets for the JVM (orchestrator/Dockerfile's {@code ENV}; the same test). */
   static final Map<String, String> IMAGE_ENVIRONMENT = Map.of("MALLOC_ARENA_MAX", "2");
 
