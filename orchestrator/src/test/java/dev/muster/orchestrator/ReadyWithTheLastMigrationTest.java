@@ -2,7 +2,9 @@ package dev.muster.orchestrator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.muster.client.MigrationFailedException;
 import dev.muster.client.MusterClient;
 import dev.muster.testing.PostgresExtension;
 import dev.muster.testing.TestDatabase;
@@ -58,6 +60,29 @@ class ReadyWithTheLastMigrationTest {
         one(db, "SELECT xmin::text AS x FROM muster.events WHERE type = 'schema.ready'"),
         "not ready at V3 while a repeatable migration is still to run");
     assertEquals("3", one(db, "SELECT data->>'version' AS x FROM muster.events WHERE type = 'schema.ready'"));
+  }
+
+  @Test
+  void aLastMigrationRolledBackAtItsCommitIsAFailureNotReady(TestDatabase db, @TempDir Path dir) throws Exception {
+    // A deferred constraint is checked at COMMIT: after the callback wrote schema.ready in the migration's transaction.
+    Migrations migrations = Migrations.aroundSecond(dir, "CREATE TABLE second (id int);")
+        .write("V3__orders.sql", "CREATE TABLE orders (id int UNIQUE DEFERRABLE INITIALLY DEFERRED);\n"
+            + "INSERT INTO orders VALUES (1), (1);");
+    try (Replicas replicas = Replicas.start(1, Replicas.config(db, migrations.dir()))) {
+      MusterClient client = MusterClient.builder().url(replicas.url(0)).service("app").instance("app-1").build();
+      MigrationFailedException failed = assertThrows(MigrationFailedException.class, client::awaitReady);
+      assertEquals("23505", failed.sqlState(), failed.getMessage());
+      // Arrivals while the run is settled take the numbers a rolled-back append freed: still no ready.
+      for (int i = 2; i <= 5; i++) {
+        assertThrows(MigrationFailedException.class, MusterClient.builder().url(replicas.url(0)).service("app")
+            .instance("app-" + i).build()::awaitReady);
+      }
+    }
+    assertEquals(List.of(), db.query("SELECT seq FROM muster.events WHERE type = 'schema.ready'"));
+    // Each arrival after a failure tries again (a fix may have come): each time the same failure, never ready.
+    assertEquals("3", one(db, "SELECT string_agg(DISTINCT data->>'version', ',') AS x FROM muster.events"
+        + " WHERE type = 'schema.failed'"));
+    assertEquals("2", one(db, "SELECT max(version) AS x FROM public.flyway_schema_history WHERE success"));
   }
 
   private static void awaitReady(TestDatabase db, Migrations migrations) throws Exception {

@@ -138,9 +138,14 @@ final class Recorder {
     return events.appendInTransaction(transaction, payload);
   }
 
-  /** Whether {@code event}, appended in a transaction, is in the log: that transaction committed. */
-  Future<Boolean> inLog(Event event) {
-    return events.contains(event.seq());
+  /** The id of the transaction open on {@code transaction}, for {@link #committed}. */
+  long transaction(Connection transaction) throws SQLException {
+    return events.transaction(transaction);
+  }
+
+  /** Whether the transaction {@link #transaction} named committed (an event appended in it is in the log). */
+  Future<Boolean> committed(long transaction) {
+    return events.committed(transaction);
   }
 
   private void flush() {

@@ -77,8 +77,12 @@ final class Run {
   private volatile String target;
   /** Migrations this run applied so far (on the runner's thread). */
   private int executed;
-  /** The {@code schema.ready} written in the last migration's transaction (on the runner's thread), if it was. */
+  /**
+   * The {@code schema.ready} written in the last migration's transaction (on the runner's thread), if it was, and that
+   * transaction: whether it committed is asked by its id — a rolled-back append's number is taken by the next one.
+   */
   private volatile Event readyInTransaction;
+  private volatile long readyTransaction;
 
   /** @param attempt this run's attempt (1-based) since the schema's last outcome, as {@code retries} counts */
   Run(String schema, Locks.Lease lease, Runner runner, Recorder recorder, Clock clock, int attempt, RetryPolicy retries,
@@ -191,8 +195,11 @@ final class Run {
       if (reached.equals(ar.result().version())) return Future.succeededFuture(early);
       return outcome(ar).compose(recorder::append);
     }
-    return recorder.inLog(early).compose(committed -> {
-      if (!committed) return outcome(ar).compose(recorder::append);
+    // Not known to have committed (the database went away too): the run ends as any failed run does, and the next
+    // one reads the schema as it is.
+    return recorder.committed(readyTransaction).otherwise(false).compose(committed -> {
+      boolean later = ar.cause() instanceof MigrationFailure f && f.version() != null && !f.version().equals(reached);
+      if (!committed || later) return outcome(ar).compose(recorder::append); // a later migration's failure is news
       log.warn("Schema {} is ready at {} (#{}, committed with its last migration); after that commit the runner"
           + " failed: {}", schema, reached, early.seq(), String.valueOf(ar.cause().getMessage()));
       return Future.succeededFuture(early);
@@ -231,6 +238,8 @@ final class Run {
     @Override
     public void started(String version, String description) {
       running = version;
+      // A later attempt of the last migration (its first rolled back after the outcome was written) writes its own.
+      readyInTransaction = null;
       recorder.appendAndWait(new Payload.MigrationStarted(schema, version, description));
     }
 
@@ -243,9 +252,15 @@ final class Run {
       // The last one's transaction carries the outcome too: the schema is on record as ready at the very commit that
       // makes it so — not after Flyway's bookkeeping — and never without it.
       if (migration != null && indexesValid && version != null && version.equals(target) && !migration.getAutoCommit()) {
+        readyTransaction = recorder.transaction(migration);
         readyInTransaction = recorder.appendInTransaction(migration, new Payload.SchemaReady(schema, version, executed,
             (clock.nanoTime() - startedNanos) / 1_000_000));
       }
+    }
+
+    @Override
+    public String target() {
+      return target;
     }
 
     @Override

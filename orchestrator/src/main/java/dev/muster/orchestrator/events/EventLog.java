@@ -30,8 +30,14 @@ public interface EventLog {
    */
   Event appendInTransaction(Connection transaction, Payload payload) throws SQLException;
 
-  /** Whether the event numbered {@code seq} is in the log (its transaction committed, it is not pruned). */
-  Future<Boolean> contains(long seq);
+  /** The id of the transaction open on {@code transaction} ({@code txid_current()}), for {@link #committed}. */
+  long transaction(Connection transaction) throws SQLException;
+
+  /**
+   * Whether that transaction committed, so that what was appended in it is in the log. Asked by the transaction, not
+   * by an event's number: a rolled-back append's number is taken by the next append.
+   */
+  Future<Boolean> committed(long transaction);
 
   /** The last {@code schema.ready} or {@code schema.failed} of every schema that has one. */
   Future<List<Event>> lastOutcomes();

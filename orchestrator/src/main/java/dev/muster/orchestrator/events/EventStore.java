@@ -129,9 +129,17 @@ public final class EventStore implements EventLog {
   }
 
   @Override
-  public Future<Boolean> contains(long seq) {
-    return pool.preparedQuery("SELECT EXISTS (SELECT 1 FROM muster.events WHERE seq = $1) AS found")
-        .execute(Tuple.of(seq)).map(rows -> rows.iterator().next().getBoolean("found"));
+  public long transaction(Connection connection) throws SQLException {
+    try (PreparedStatement st = connection.prepareStatement("SELECT txid_current()"); ResultSet rs = st.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  @Override
+  public Future<Boolean> committed(long transaction) {
+    return pool.preparedQuery("SELECT coalesce(txid_status($1) = 'committed', false) AS committed")
+        .execute(Tuple.of(transaction)).map(rows -> rows.iterator().next().getBoolean("committed"));
   }
 
   /**

@@ -170,7 +170,7 @@ public final class FlywayRunner {
     try (BlockerWatch watch = new BlockerWatch(this::connect, schema, progress, safe.terminateIdleBlockers())) {
       callback = new ProgressCallback(progress, safe, watch);
       progress.onAbort(watch::cancelRun);
-      Flyway flyway = flyway(schema, callback, safe);
+      Flyway flyway = flyway(schema, callback, safe, progress.target());
       while (true) {
         try {
           result = flyway.migrate();
@@ -362,11 +362,14 @@ public final class FlywayRunner {
   }
 
   private Flyway flyway(String schema, Callback callback) {
-    return flyway(schema, callback, null);
+    return flyway(schema, callback, null, null);
   }
 
-  /** With {@code safe}: a run's Flyway, whose sessions are named and end when idle in a transaction too long. */
-  private Flyway flyway(String schema, Callback callback, LockSafety safe) {
+  /**
+   * With {@code safe}: a run's Flyway, whose sessions are named and end when idle in a transaction too long; with
+   * {@code target}, one that applies nothing beyond that version.
+   */
+  private Flyway flyway(String schema, Callback callback, LockSafety safe, String target) {
     var configuration = Flyway.configure()
         // configuration(Map) replaces what was set before it, so it comes first.
         // A session lock on one connection instead of a transaction lock: non-transactional migrations
@@ -386,6 +389,7 @@ public final class FlywayRunner {
                 + "', false), set_config('idle_in_transaction_session_timeout', '"
                 + LockSafety.millis(safe.idleInTransactionTimeout()) + "', false)"));
     if (callback != null) configuration.callbacks(callback);
+    if (target != null) configuration.target(target);
     return configuration.load();
   }
 

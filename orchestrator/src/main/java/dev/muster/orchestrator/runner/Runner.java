@@ -42,6 +42,14 @@ public interface Runner {
     void applied(Connection migration, String version, String description, long durationMs, boolean indexesValid)
         throws SQLException;
 
+    /**
+     * The version the run was started to reach, or {@code null} for all that is pending: a runner applies nothing
+     * beyond it (migration files added since the run read the schema wait for the next run).
+     */
+    default String target() {
+      return null;
+    }
+
     // Lock safety (docs/lock-safety.md): what a runner that waits on locks tells, and how it is stopped.
 
     /** The migration waits on locks these sessions hold; told when the set of blockers changes. */

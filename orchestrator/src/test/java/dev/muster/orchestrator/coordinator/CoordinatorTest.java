@@ -108,8 +108,13 @@ class CoordinatorTest {
       }
 
       @Override
-      public Future<Boolean> contains(long seq) {
-        return writer.contains(seq);
+      public long transaction(java.sql.Connection transaction) throws java.sql.SQLException {
+        return writer.transaction(transaction);
+      }
+
+      @Override
+      public Future<Boolean> committed(long transaction) {
+        return writer.committed(transaction);
       }
 
       @Override
@@ -167,8 +172,13 @@ class CoordinatorTest {
       }
 
       @Override
-      public Future<Boolean> contains(long seq) {
-        return writer.contains(seq);
+      public long transaction(java.sql.Connection transaction) throws java.sql.SQLException {
+        return writer.transaction(transaction);
+      }
+
+      @Override
+      public Future<Boolean> committed(long transaction) {
+        return writer.committed(transaction);
       }
 
       @Override
