@@ -96,30 +96,10 @@ class CoordinatorTest {
     runner.holdRuns();
     boolean[] down = {false};
     EventLog writer = log.writer("replica-a");
-    EventLog flaky = new EventLog() {
+    EventLog flaky = new ForwardingLog(writer) {
       @Override
       public Future<Event> append(Payload payload) {
         return down[0] ? Future.failedFuture("Connection refused") : writer.append(payload);
-      }
-
-      @Override
-      public Event appendInTransaction(java.sql.Connection transaction, Payload payload) throws java.sql.SQLException {
-        return writer.appendInTransaction(transaction, payload);
-      }
-
-      @Override
-      public long transaction(java.sql.Connection transaction) throws java.sql.SQLException {
-        return writer.transaction(transaction);
-      }
-
-      @Override
-      public Future<Boolean> committed(long transaction) {
-        return writer.committed(transaction);
-      }
-
-      @Override
-      public Future<List<Event>> lastOutcomes() {
-        return writer.lastOutcomes();
       }
     };
     Coordinator c = new Coordinator(config, flaky, log, locks, schema -> runner, clock);
@@ -150,7 +130,7 @@ class CoordinatorTest {
     runner.holdRuns();
     List<Integer> batches = new ArrayList<>();
     EventLog writer = log.writer("replica-a");
-    EventLog counting = new EventLog() {
+    EventLog counting = new ForwardingLog(writer) {
       @Override
       public Future<Event> append(Payload payload) {
         batches.add(1);
@@ -164,26 +144,6 @@ class CoordinatorTest {
         List<Event> all = new ArrayList<>();
         for (Payload p : payloads) all.add(log.add("replica-a", p));
         return Future.succeededFuture(all);
-      }
-
-      @Override
-      public Event appendInTransaction(java.sql.Connection transaction, Payload payload) throws java.sql.SQLException {
-        return writer.appendInTransaction(transaction, payload);
-      }
-
-      @Override
-      public long transaction(java.sql.Connection transaction) throws java.sql.SQLException {
-        return writer.transaction(transaction);
-      }
-
-      @Override
-      public Future<Boolean> committed(long transaction) {
-        return writer.committed(transaction);
-      }
-
-      @Override
-      public Future<List<Event>> lastOutcomes() {
-        return writer.lastOutcomes();
       }
     };
     Coordinator c = new Coordinator(config, counting, log, locks, schema -> runner, clock);
