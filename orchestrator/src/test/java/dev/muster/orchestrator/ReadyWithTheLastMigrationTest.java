@@ -72,14 +72,13 @@ class ReadyWithTheLastMigrationTest {
       MusterClient client = MusterClient.builder().url(replicas.url(0)).service("app").instance("app-1").build();
       MigrationFailedException failed = assertThrows(MigrationFailedException.class, client::awaitReady);
       assertEquals("23505", failed.sqlState(), failed.getMessage());
-      // Arrivals while the run is settled take the numbers a rolled-back append freed: still no ready.
+      // Each later arrival starts a run again (a fix may have come): the same failure, never ready.
       for (int i = 2; i <= 5; i++) {
         assertThrows(MigrationFailedException.class, MusterClient.builder().url(replicas.url(0)).service("app")
             .instance("app-" + i).build()::awaitReady);
       }
     }
     assertEquals(List.of(), db.query("SELECT seq FROM muster.events WHERE type = 'schema.ready'"));
-    // Each arrival after a failure tries again (a fix may have come): each time the same failure, never ready.
     assertEquals("3", one(db, "SELECT string_agg(DISTINCT data->>'version', ',') AS x FROM muster.events"
         + " WHERE type = 'schema.failed'"));
     assertEquals("2", one(db, "SELECT max(version) AS x FROM public.flyway_schema_history WHERE success"));

@@ -77,12 +77,18 @@ final class Run {
   private volatile String target;
   /** Migrations this run applied so far (on the runner's thread). */
   private int executed;
+  /** The {@code schema.ready} written in the last migration's transaction (on the runner's thread), if it was. */
+  private volatile EarlyReady early;
+
   /**
-   * The {@code schema.ready} written in the last migration's transaction (on the runner's thread), if it was, and that
-   * transaction: whether it committed is asked by its id — a rolled-back append's number is taken by the next one.
+   * An outcome written ahead of the run's end, and its transaction: whether it committed is asked by the transaction's
+   * id, not by the event's number — a rolled-back append's number is taken by the next append.
    */
-  private volatile Event readyInTransaction;
-  private volatile long readyTransaction;
+  private record EarlyReady(Event event, long transaction) {
+    String version() {
+      return ((Payload.SchemaReady) event.payload()).version();
+    }
+  }
 
   /** @param attempt this run's attempt (1-based) since the schema's last outcome, as {@code retries} counts */
   Run(String schema, Locks.Lease lease, Runner runner, Recorder recorder, Clock clock, int attempt, RetryPolicy retries,
@@ -132,12 +138,8 @@ final class Run {
               })
               .transform(ar -> {
                 if (progressLog != null) progressLog.cancel();
-                Event early = readyInTransaction;
-                return early != null ? settledEarly(early, ar) : outcome(ar).compose(outcome -> {
-                  long returned = clock.nanoTime();
-                  return recorder.append(outcome).onSuccess(e -> log.debug("Schema {}: runner returned → {} appended in"
-                      + " {} µs", schema, e.typeName(), (clock.nanoTime() - returned) / 1_000));
-                });
+                EarlyReady ready = early;
+                return ready != null ? settledEarly(ready, ar) : recordOutcome(ar);
               })
               .onSuccess(listener::settled)
               .<Void>mapEmpty();
@@ -189,20 +191,28 @@ final class Run {
    * the transaction committed — whatever the runner met after its commit (Flyway's own bookkeeping, its unlock) —
    * unless the run went further than the migrations it was started for (files added meanwhile).
    */
-  private Future<Event> settledEarly(Event early, AsyncResult<Runner.Result> ar) {
-    String reached = ((Payload.SchemaReady) early.payload()).version();
+  private Future<Event> settledEarly(EarlyReady ready, AsyncResult<Runner.Result> ar) {
     if (ar.succeeded()) {
-      if (reached.equals(ar.result().version())) return Future.succeededFuture(early);
-      return outcome(ar).compose(recorder::append);
+      return ready.version().equals(ar.result().version()) ? Future.succeededFuture(ready.event()) : recordOutcome(ar);
     }
     // Not known to have committed (the database went away too): the run ends as any failed run does, and the next
     // one reads the schema as it is.
-    return recorder.committed(readyTransaction).otherwise(false).compose(committed -> {
-      boolean later = ar.cause() instanceof MigrationFailure f && f.version() != null && !f.version().equals(reached);
-      if (!committed || later) return outcome(ar).compose(recorder::append); // a later migration's failure is news
+    return recorder.committed(ready.transaction()).otherwise(false).compose(committed -> {
+      // A migration after the last versioned one (a repeatable added meanwhile) failed: that is news.
+      boolean later = ar.cause() instanceof MigrationFailure f && !ready.version().equals(f.version());
+      if (!committed || later) return recordOutcome(ar);
       log.warn("Schema {} is ready at {} (#{}, committed with its last migration); after that commit the runner"
-          + " failed: {}", schema, reached, early.seq(), String.valueOf(ar.cause().getMessage()));
-      return Future.succeededFuture(early);
+          + " failed: {}", schema, ready.version(), ready.event().seq(), String.valueOf(ar.cause().getMessage()));
+      return Future.succeededFuture(ready.event());
+    });
+  }
+
+  /** The runner's result, appended as the run's outcome. */
+  private Future<Event> recordOutcome(AsyncResult<Runner.Result> ar) {
+    return outcome(ar).compose(outcome -> {
+      long returned = clock.nanoTime();
+      return recorder.append(outcome).onSuccess(e -> log.debug("Schema {}: runner returned → {} appended in {} µs",
+          schema, e.typeName(), (clock.nanoTime() - returned) / 1_000));
     });
   }
 
@@ -238,8 +248,8 @@ final class Run {
     @Override
     public void started(String version, String description) {
       running = version;
-      // A later attempt of the last migration (its first rolled back after the outcome was written) writes its own.
-      readyInTransaction = null;
+      // Another attempt of the last migration (the first rolled back after the outcome was written) writes its own.
+      if (version != null && version.equals(target)) early = null;
       recorder.appendAndWait(new Payload.MigrationStarted(schema, version, description));
     }
 
@@ -252,9 +262,9 @@ final class Run {
       // The last one's transaction carries the outcome too: the schema is on record as ready at the very commit that
       // makes it so — not after Flyway's bookkeeping — and never without it.
       if (migration != null && indexesValid && version != null && version.equals(target) && !migration.getAutoCommit()) {
-        readyTransaction = recorder.transaction(migration);
-        readyInTransaction = recorder.appendInTransaction(migration, new Payload.SchemaReady(schema, version, executed,
-            (clock.nanoTime() - startedNanos) / 1_000_000));
+        long transaction = recorder.transaction(migration);
+        early = new EarlyReady(recorder.appendInTransaction(migration, new Payload.SchemaReady(schema, version, executed,
+            (clock.nanoTime() - startedNanos) / 1_000_000)), transaction);
       }
     }
 
