@@ -189,6 +189,18 @@ public final class Broadcaster implements EventFeed {
     }
   }
 
+  @Override
+  public void pushUnlogged(Event event) {
+    if (event.logged() || !(event.payload() instanceof Payload.ServiceEvent p)) return;
+    Routes routes = event.schema() == null ? null : bySchema.get(event.schema());
+    Set<Replay> own = routes == null ? null : routes.byOwner.get(Routes.owner(p.service(), p.instance()));
+    if (own == null) return;
+    // A snapshot: a stream that ends on this event unsubscribes while it is being pushed.
+    for (Replay replay : List.copyOf(own)) {
+      if (!replay.cancelled) call(replay.sink::send, event);
+    }
+  }
+
   /** The first event after {@code afterSeq} of {@code schema} that {@code matches}; read back and then live. */
   public Future<Event> first(long afterSeq, String schema, Predicate<Event> matches) {
     Promise<Event> found = Promise.promise();
@@ -266,6 +278,7 @@ public final class Broadcaster implements EventFeed {
     recent[slot(event.seq())] = event;
     // The coordinator first: what a stream's client does next (a delegated migrator's answer, a detach) relies on
     // the coordinator knowing the event. The releases it records go in the recorder's next write.
+    long heard = System.nanoTime();
     for (Consumer<Event> listener : listeners) call(listener, event);
     Routes routes = event.schema() == null ? null : bySchema.get(event.schema());
     if (routes != null) {
@@ -276,8 +289,8 @@ public final class Broadcaster implements EventFeed {
         if (!replay.cancelled) call(replay, event);
       }
       if (targets.size() >= 100 && log.isDebugEnabled()) {
-        log.debug("#{} {} handed to {} streams in {} µs", event.seq(), event.typeName(), targets.size(),
-            (System.nanoTime() - start) / 1_000);
+        log.debug("#{} {} heard by the coordinator and log listeners in {} µs, handed to {} streams in {} µs",
+            event.seq(), event.typeName(), (start - heard) / 1_000, targets.size(), (System.nanoTime() - start) / 1_000);
       }
     }
   }

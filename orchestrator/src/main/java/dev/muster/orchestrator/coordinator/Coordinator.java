@@ -65,7 +65,10 @@ public final class Coordinator {
     this.config = config;
     this.events = events;
     this.feed = feed;
-    this.recorder = new Recorder(events, clock, feed::offer);
+    // A release the database refuses to record still reaches the arrival it releases (one released at once ends on it).
+    this.recorder = new Recorder(events, clock, feed::offer, record -> {
+      if (record instanceof Payload.ServiceReleased) feed.pushUnlogged(Event.unlogged(clock.now(), config.replicaId(), record));
+    });
     this.runners = runners;
     this.clock = clock;
     this.waiters = new Waiters(clock, recorder, config.replicaId());

@@ -28,6 +28,10 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #record}: a record of what this replica already did (a waiter released, a waiter that gave up —
  *   already told). Nobody waits for it; it is kept and written again until the database takes it.</li>
  * </ul>
+ * A statement the database refuses for what it holds (a data or constraint error, not a lost connection) is not
+ * tried again as it was: its entries are written one per statement, so the one it refuses is found and given up on —
+ * an append fails its caller, a record is dropped with an error in this replica's log — and the rest, and all that
+ * comes after, are written. Without that, one bad record in front of the queue would stop the log for good.
  * Confined to the coordinator's context.
  */
 final class Recorder {
@@ -40,19 +44,26 @@ final class Recorder {
   private final EventLog events;
   private final Clock clock;
   private final Consumer<Event> committed;
+  private final Consumer<Payload> dropped;
   private final ArrayDeque<Entry> queue = new ArrayDeque<>();
   private boolean writing;
   private boolean flushScheduled;
   private Clock.Timer retry;
   private Duration retryDelay = FIRST_RETRY;
+  /** Entries at the head of the queue from a statement the database refused: written one per statement. */
+  private int suspects;
   private boolean stopped;
   private final List<Promise<Void>> idle = new ArrayList<>();
 
-  /** @param committed told of each event once it is in the log, before whoever waits for it */
-  Recorder(EventLog events, Clock clock, Consumer<Event> committed) {
+  /**
+   * @param committed told of each event once it is in the log, before whoever waits for it
+   * @param dropped   told of each record the database refuses, once it is given up on
+   */
+  Recorder(EventLog events, Clock clock, Consumer<Event> committed, Consumer<Payload> dropped) {
     this.events = events;
     this.clock = clock;
     this.committed = committed;
+    this.dropped = dropped;
   }
 
   /** Appends the event after those queued before it; completes once it is in the log. */
@@ -151,9 +162,12 @@ final class Recorder {
   private void flush() {
     if (!writing && queue.isEmpty() && !idle.isEmpty()) idleNow();
     if (writing || retry != null || queue.isEmpty()) return;
-    List<Entry> batch = new ArrayList<>(Math.min(queue.size(), BATCH));
+    boolean suspect = suspects > 0;
+    if (suspect) suspects--;
+    int limit = suspect ? 1 : BATCH;
+    List<Entry> batch = new ArrayList<>(Math.min(queue.size(), limit));
     List<Payload> payloads = new ArrayList<>(batch.size());
-    while (!queue.isEmpty() && batch.size() < BATCH) {
+    while (!queue.isEmpty() && batch.size() < limit) {
       Entry e = queue.poll();
       batch.add(e);
       payloads.add(e.payload);
@@ -181,7 +195,16 @@ final class Recorder {
         writing = false;
       } else {
         writing = false;
-        failed(batch, ar.cause());
+        if (!refused(ar.cause())) {
+          if (suspect && batch.get(0).written == null) suspects++; // a record kept: still a suspect
+          failed(batch, ar.cause());
+        } else if (batch.size() > 1) {
+          // Which entry is refused is not said: write them one by one, in their order.
+          for (int i = batch.size() - 1; i >= 0; i--) queue.addFirst(batch.get(i));
+          suspects = batch.size();
+        } else {
+          giveUp(batch.get(0), ar.cause());
+        }
       }
       // What came meanwhile (the releases of the outcome just served) goes once the streams have been written.
       flushLater();
@@ -210,6 +233,34 @@ final class Recorder {
       retry = null;
       flush();
     });
+  }
+
+  /**
+   * Whether the database refused the statement for what it holds, so that the same statement would be refused
+   * again: SQLSTATE class 22 (data exception), 23 (integrity constraint violation) or 54 (program limit exceeded),
+   * or an event that could not be encoded at all. Anything else — a lost connection, a server shutting down, Muster's
+   * own schema gone for a moment — may pass on a later try.
+   */
+  static boolean refused(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof io.vertx.pgclient.PgException pg) {
+        String state = String.valueOf(pg.getSqlState());
+        return state.startsWith("22") || state.startsWith("23") || state.startsWith("54");
+      }
+      if (t instanceof io.vertx.core.json.EncodeException) return true;
+    }
+    return false;
+  }
+
+  /** An entry the database refuses on its own: its caller hears why, or the record is dropped, and said so. */
+  private void giveUp(Entry entry, Throwable cause) {
+    if (entry.written != null) {
+      entry.written.tryFail(cause);
+    } else {
+      log.error("Dropped {} for schema {}: the database refuses to record it ({}); the events after it are recorded",
+          entry.payload.typeName(), entry.payload.schema(), String.valueOf(cause.getMessage()));
+      dropped.accept(entry.payload);
+    }
   }
 
   private static void couldNot(Payload payload, Throwable e) {

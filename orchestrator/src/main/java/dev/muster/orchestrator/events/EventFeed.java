@@ -20,6 +20,12 @@ public interface EventFeed {
    */
   default void offer(Event committed) {}
 
+  /**
+   * A {@code service.*} event the log will not have (the database refused to record it), pushed now to the
+   * streams of the instance it is about on this replica — not to the log's readers, whose log it is not in.
+   */
+  default void pushUnlogged(Event event) {}
+
   /** Every event after {@code afterSeq} (of {@code schema} only, unless null): read back first, then live. */
   Runnable subscribe(long afterSeq, String schema, Consumer<Event> listener);
 
