@@ -4,6 +4,7 @@ import dev.muster.orchestrator.config.MusterConfig;
 import dev.muster.orchestrator.events.Event;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import java.time.Duration;
 import java.util.function.Consumer;
 
@@ -25,6 +26,22 @@ public final class Orchestrator {
     this.vertx = vertx;
     this.replica = replica;
     this.deploymentId = deploymentId;
+  }
+
+  /**
+   * The Vert.x a serving replica runs on: Linux's epoll where Netty's native library loads (a stream's write is one
+   * {@code writev}, without java.nio's bookkeeping around it; measured in {@code docs/benchmarks.md}), java.nio
+   * elsewhere.
+   */
+  public static Vertx vertx() {
+    return Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true)).build();
+  }
+
+  /** What {@link #vertx()} gave, for the start-up log: {@code epoll}, or {@code java.nio} and why. */
+  public static String transport(Vertx vertx) {
+    if (vertx.isNativeTransportEnabled()) return "epoll";
+    Throwable why = vertx.unavailableNativeTransportCause();
+    return "java.nio" + (why == null ? "" : " (no native transport: " + why.getMessage() + ")");
   }
 
   /** Deploys a replica; with {@code http} false it coordinates but serves nothing (the migrate command). */

@@ -26,7 +26,7 @@ public final class ServeCommand implements Callable<Integer> {
     Database database = Database.open(settings.config());
     MusterConfig config = database.config;
     if (config.token() == null) log.warn("MUSTER_TOKEN is not set: anyone who reaches this port can announce arrivals");
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Orchestrator.vertx();
     Orchestrator orchestrator;
     try {
       orchestrator = Orchestrator.start(vertx, config, true).await();
@@ -36,8 +36,8 @@ public final class ServeCommand implements Callable<Integer> {
       database.close();
       return ExitCodes.USAGE;
     }
-    log.info("Muster orchestrator {} serving on http://localhost:{}/ ({})", config.replicaId(), orchestrator.port(),
-        config);
+    log.info("Muster orchestrator {} serving on http://localhost:{}/ ({}; sockets on {})", config.replicaId(),
+        orchestrator.port(), config, Orchestrator.transport(vertx));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("Stopping: no new arrivals; a run under way may finish; services move to other replicas");

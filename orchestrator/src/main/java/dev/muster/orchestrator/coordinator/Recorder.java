@@ -200,6 +200,8 @@ final class Recorder {
           failed(batch, ar.cause());
         } else if (batch.size() > 1) {
           // Which entry is refused is not said: write them one by one, in their order.
+          log.warn("The database refused a statement of {} events ({}); writing them one per statement",
+              batch.size(), String.valueOf(ar.cause().getMessage()));
           for (int i = batch.size() - 1; i >= 0; i--) queue.addFirst(batch.get(i));
           suspects = batch.size();
         } else {

@@ -152,7 +152,7 @@ public final class DemoCommand implements Callable<Integer> {
           .replicaId("demo")
           .dataDirectory(workDir)
           .build();
-      vertx = Vertx.vertx();
+      vertx = Orchestrator.vertx();
       try {
         orchestrator = Orchestrator.start(vertx, config, true).await();
       } catch (Exception e) {
