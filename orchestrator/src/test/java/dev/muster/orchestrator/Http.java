@@ -42,6 +42,14 @@ final class Http {
     return send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET().build());
   }
 
+  /** An {@code app} instance's {@code ?wait=true} arrival, sent now, answered when it is settled (60 s at most). */
+  static java.util.concurrent.CompletableFuture<HttpResponse<String>> arriveAndWait(String url, String instance) {
+    String body = new JsonObject().put("service", "app").put("instance", instance).encode();
+    return CLIENT.sendAsync(HttpRequest.newBuilder(URI.create(url + "/api/v1/arrivals?wait=true&timeout=60"))
+        .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   private static Response send(HttpRequest request) {
     try {
       HttpResponse<String> r = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());

@@ -5,13 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.muster.testing.PostgresExtension;
 import dev.muster.testing.TestDatabase;
-import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -35,18 +30,17 @@ class RefusedRecordTest {
   void aRecordTheDatabaseRefusesIsDroppedAndEverythingElseIsRecorded(TestDatabase db, @TempDir Path dir)
       throws Exception {
     Migrations migrations = Migrations.aroundSecond(dir, "CREATE TABLE second (id int);");
-    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     try (LogCapture logs = new LogCapture();
         Replicas replicas = Replicas.start(1, Replicas.config(db, migrations.dir()))) {
-      assertEquals(200, arrive(http, replicas.url(0), "first").get(60, TimeUnit.SECONDS).statusCode());
+      assertEquals(200, Http.arriveAndWait(replicas.url(0), "first").get(60, TimeUnit.SECONDS).statusCode());
       Poll.until("the first arrival's release on record", () ->
           db.queryLong("SELECT count(*) FROM muster.events WHERE type = 'service.released'") == 1);
       db.execute("ALTER TABLE muster.events ADD CONSTRAINT refuse_poison"
           + " CHECK (NOT (type = 'service.released' AND data->>'instance' = 'poison'))");
 
       List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
-      answers.add(arrive(http, replicas.url(0), "poison"));
-      for (int i = 0; i < FINE; i++) answers.add(arrive(http, replicas.url(0), "fine-" + i));
+      answers.add(Http.arriveAndWait(replicas.url(0), "poison"));
+      for (int i = 0; i < FINE; i++) answers.add(Http.arriveAndWait(replicas.url(0), "fine-" + i));
       for (CompletableFuture<HttpResponse<String>> a : answers) {
         HttpResponse<String> r = a.get(60, TimeUnit.SECONDS);
         assertEquals(200, r.statusCode(), r.body());
@@ -54,7 +48,7 @@ class RefusedRecordTest {
       Poll.until("the refused record given up on", () ->
           logs.errors().stream().anyMatch(e -> e.contains("Dropped service.released")));
       for (int i = 0; i < LATER; i++) {
-        HttpResponse<String> r = arrive(http, replicas.url(0), "later-" + i).get(60, TimeUnit.SECONDS);
+        HttpResponse<String> r = Http.arriveAndWait(replicas.url(0), "later-" + i).get(60, TimeUnit.SECONDS);
         assertEquals(200, r.statusCode(), "an arrival after the refused record: " + r.body());
       }
 
@@ -71,12 +65,5 @@ class RefusedRecordTest {
       assertEquals(1, dropped.size(), String.valueOf(dropped));
       assertTrue(dropped.get(0).contains("refuse_poison"), "the database's reason is in the line: " + dropped.get(0));
     }
-  }
-
-  private static CompletableFuture<HttpResponse<String>> arrive(HttpClient http, String url, String instance) {
-    String body = new JsonObject().put("service", "app").put("instance", instance).encode();
-    return http.sendAsync(HttpRequest.newBuilder(URI.create(url + "/api/v1/arrivals?wait=true&timeout=60"))
-        .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
   }
 }

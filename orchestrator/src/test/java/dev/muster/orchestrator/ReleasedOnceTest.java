@@ -5,12 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.muster.testing.PostgresExtension;
 import dev.muster.testing.TestDatabase;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -33,18 +29,17 @@ class ReleasedOnceTest {
   void everyArrivalOfAStormIsReleasedOnceAndTheLogStaysGaplessAndOrdered(TestDatabase db, @TempDir Path dir)
       throws Exception {
     Migrations migrations = Migrations.aroundSecond(dir, "CREATE TABLE slow (id int);\nSELECT pg_sleep(2);");
-    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     try (Replicas replicas = Replicas.start(2, Replicas.config(db, migrations.dir()).toBuilder()
         .maxStreamsPerClient(4096).build())) {
       List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
-      for (int i = 0; i < DURING; i++) answers.add(arrive(http, replicas.url(i % 2), "during-" + i));
+      for (int i = 0; i < DURING; i++) answers.add(Http.arriveAndWait(replicas.url(i % 2), "during-" + i));
       for (CompletableFuture<HttpResponse<String>> a : answers) {
         HttpResponse<String> r = a.get(60, TimeUnit.SECONDS);
         assertEquals(200, r.statusCode(), r.body());
         assertEquals("3", new JsonObject(r.body()).getString("version"));
       }
       List<CompletableFuture<HttpResponse<String>>> late = new ArrayList<>();
-      for (int i = 0; i < AFTER; i++) late.add(arrive(http, replicas.url(i % 2), "after-" + i));
+      for (int i = 0; i < AFTER; i++) late.add(Http.arriveAndWait(replicas.url(i % 2), "after-" + i));
       for (CompletableFuture<HttpResponse<String>> a : late) assertEquals(200, a.get(60, TimeUnit.SECONDS).statusCode());
 
       int all = DURING + AFTER;
@@ -67,12 +62,5 @@ class ReleasedOnceTest {
           + " ON ready.type = 'schema.ready' WHERE r.type = 'service.released' AND r.data->>'instance' LIKE 'during-%'"
           + " AND r.seq < ready.seq"), "the waiters' releases recorded after the outcome");
     }
-  }
-
-  private static CompletableFuture<HttpResponse<String>> arrive(HttpClient http, String url, String instance) {
-    String body = new JsonObject().put("service", "app").put("instance", instance).encode();
-    return http.sendAsync(HttpRequest.newBuilder(URI.create(url + "/api/v1/arrivals?wait=true&timeout=60"))
-        .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
   }
 }
