@@ -239,15 +239,15 @@ final class Recorder {
 
   /**
    * Whether the database refused the statement for what it holds, so that the same statement would be refused
-   * again: SQLSTATE class 22 (data exception), 23 (integrity constraint violation) or 54 (program limit exceeded),
-   * or an event that could not be encoded at all. Anything else — a lost connection, a server shutting down, Muster's
-   * own schema gone for a moment — may pass on a later try.
+   * again: SQLSTATE class 22 (data exception) or 23 (integrity constraint violation), or an event that could not be
+   * encoded at all. Anything else may pass on a later try: a lost connection, a server shutting down, Muster's own
+   * schema gone for a moment, a full NOTIFY queue (54000, a program limit that drains).
    */
   static boolean refused(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof io.vertx.pgclient.PgException pg) {
         String state = String.valueOf(pg.getSqlState());
-        return state.startsWith("22") || state.startsWith("23") || state.startsWith("54");
+        return state.startsWith("22") || state.startsWith("23");
       }
       if (t instanceof io.vertx.core.json.EncodeException) return true;
     }
