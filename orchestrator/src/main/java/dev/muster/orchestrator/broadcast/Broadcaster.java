@@ -193,10 +193,10 @@ public final class Broadcaster implements EventFeed {
   public void pushUnlogged(Event event) {
     if (event.logged() || !(event.payload() instanceof Payload.ServiceEvent p)) return;
     Routes routes = event.schema() == null ? null : bySchema.get(event.schema());
-    Set<Replay> own = routes == null ? null : routes.byOwner.get(Routes.owner(p.service(), p.instance()));
-    if (own == null) return;
-    // A snapshot: a stream that ends on this event unsubscribes while it is being pushed.
-    for (Replay replay : List.copyOf(own)) {
+    if (routes == null) return;
+    // Straight to the sinks: it has no number for a replay's cursor to order. A snapshot: a stream that ends on this
+    // event unsubscribes while it is being pushed.
+    for (Replay replay : List.copyOf(routes.ownedBy(p))) {
       if (!replay.cancelled) call(replay.sink::send, event);
     }
   }
@@ -345,13 +345,18 @@ public final class Broadcaster implements EventFeed {
       return all.isEmpty() && byOwner.isEmpty();
     }
 
+    /** The streams of the instance {@code p} is about; none when it has none here. */
+    Set<Replay> ownedBy(Payload.ServiceEvent p) {
+      return byOwner.getOrDefault(owner(p.service(), p.instance()), Set.of());
+    }
+
     List<Replay> targets(Event event) {
       if (event.payload() instanceof Payload.ServiceEvent p
           && EventType.scopeOf(event.typeName()) == EventType.Scope.SERVICE) {
-        Set<Replay> own = byOwner.get(owner(p.service(), p.instance()));
-        List<Replay> targets = new ArrayList<>(all.size() + (own == null ? 0 : own.size()));
+        Set<Replay> own = ownedBy(p);
+        List<Replay> targets = new ArrayList<>(all.size() + own.size());
         targets.addAll(all);
-        if (own != null) targets.addAll(own);
+        targets.addAll(own);
         return targets;
       }
       List<Replay> targets = new ArrayList<>(all.size() + owned);

@@ -5,6 +5,8 @@ import dev.muster.orchestrator.events.EventLog;
 import dev.muster.orchestrator.events.Payload;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.json.EncodeException;
+import io.vertx.pgclient.PgException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -245,11 +247,11 @@ final class Recorder {
    */
   static boolean refused(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof io.vertx.pgclient.PgException pg) {
+      if (t instanceof PgException pg) {
         String state = String.valueOf(pg.getSqlState());
         return state.startsWith("22") || state.startsWith("23");
       }
-      if (t instanceof io.vertx.core.json.EncodeException) return true;
+      if (t instanceof EncodeException) return true;
     }
     return false;
   }

@@ -31,8 +31,8 @@ public final class Versions {
     if (version == null) return false;
     // The usual answer, asked once per waiter when an outcome releases a thousand: the very version it needs.
     if (version.equals(required)) return true;
-    if (isFlyway(version) && isFlyway(required)) return compare(version, required) >= 0;
-    return version.equals(required);
+    // Two opaque versions, or one of each, differ here: only equal ones reach each other.
+    return isFlyway(version) && isFlyway(required) && compare(version, required) >= 0;
   }
 
   /** The newer of two versions; either may be {@code null}. Of two opaque ones, the later told ({@code b}). */
