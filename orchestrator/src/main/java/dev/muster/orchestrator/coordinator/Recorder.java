@@ -7,6 +7,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.EncodeException;
 import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.SqlClient;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -135,10 +136,15 @@ final class Recorder {
     waiting.forEach(Promise::tryComplete);
   }
 
-  /** From a worker thread: waits until the event is written, so that progress is recorded in order. */
-  void appendAndWait(Payload payload) {
+  /**
+   * From a worker thread: waits until the event is written, so that progress is recorded in order. On {@code session}
+   * (the run's lock session): Flyway calls with the migration's transaction open, and a pooled session can be a long
+   * wait away under an arrival storm — long enough for {@code idle_in_transaction_session_timeout} to end the
+   * migration's session.
+   */
+  void appendAndWait(Payload payload, SqlClient session) {
     try {
-      events.append(payload).toCompletionStage().toCompletableFuture().get();
+      events.append(payload, session).toCompletionStage().toCompletableFuture().get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       couldNot(payload, e);

@@ -243,14 +243,17 @@ final class Run {
         new Payload.RunError(f.sqlState(), f.getMessage()), durationMs));
   }
 
-  /** Each migration's start and end in the log, from the runner's thread, in order. */
+  /**
+   * Each migration's start and end in the log, from the runner's thread, in order: its start (and any wait for a
+   * lock) on the run's lock session, which nothing else uses meanwhile; its end in its own transaction.
+   */
   private final class Progress implements Runner.Progress {
     @Override
     public void started(String version, String description) {
       running = version;
       // Another attempt of the last migration (the first rolled back after the outcome was written) writes its own.
       if (version != null && version.equals(target)) early = null;
-      recorder.appendAndWait(new Payload.MigrationStarted(schema, version, description));
+      recorder.appendAndWait(new Payload.MigrationStarted(schema, version, description), lease.client());
     }
 
     @Override
@@ -275,17 +278,17 @@ final class Run {
 
     @Override
     public void blocked(Payload.MigrationBlocked blocked) {
-      recorder.appendAndWait(blocked);
+      recorder.appendAndWait(blocked, lease.client());
     }
 
     @Override
     public void retrying(Payload.MigrationRetrying retrying) {
-      recorder.appendAndWait(retrying);
+      recorder.appendAndWait(retrying, lease.client());
     }
 
     @Override
     public void intervened(Payload.MigrationIntervened intervened) {
-      recorder.appendAndWait(intervened);
+      recorder.appendAndWait(intervened, lease.client());
     }
 
     @Override

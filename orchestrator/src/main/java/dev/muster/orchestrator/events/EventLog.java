@@ -1,6 +1,7 @@
 package dev.muster.orchestrator.events;
 
 import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlClient;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
@@ -10,6 +11,14 @@ public interface EventLog {
 
   /** Appends the event, signed by this replica; completes with it numbered and timed. */
   Future<Event> append(Payload payload);
+
+  /**
+   * As {@link #append(Payload)}, on {@code session} — a session of the caller's own, so that the append waits for
+   * nothing else this replica has under way — when there is one ({@code null}: as {@link #append(Payload)}).
+   */
+  default Future<Event> append(Payload payload, SqlClient session) {
+    return append(payload);
+  }
 
   /**
    * Appends the events in one statement, in this order, with consecutive numbers; completes with them numbered

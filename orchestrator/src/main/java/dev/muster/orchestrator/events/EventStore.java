@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
 import java.sql.Array;
@@ -73,9 +74,14 @@ public final class EventStore implements EventLog {
   /** Appends an event and broadcasts it. */
   @Override
   public Future<Event> append(Payload payload) {
+    return append(payload, pool);
+  }
+
+  @Override
+  public Future<Event> append(Payload payload, SqlClient session) {
     JsonObject fields = EventCodec.encode(payload, orchestrator);
     // JsonObject parameters go over the wire as jsonb; a String would become a JSON string value.
-    return pool.preparedQuery(APPEND)
+    return (session == null ? pool : session).preparedQuery(APPEND)
         .execute(Tuple.of(payload.typeName(), payload.schema(), fields, notifyPayload(fields)))
         .map(rows -> EventCodec.decode(rows.iterator().next().getString("json")));
   }

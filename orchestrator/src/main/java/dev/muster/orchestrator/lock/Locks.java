@@ -1,6 +1,7 @@
 package dev.muster.orchestrator.lock;
 
 import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlClient;
 import java.util.function.Consumer;
 
 /** Per-schema locks, one holder at a time across every replica and {@code migrate}: {@link SchemaLock} on PostgreSQL. */
@@ -18,6 +19,14 @@ public interface Locks {
   interface Lease {
     /** The lock session's backend pid, as {@code pg_locks} shows it. */
     int session();
+
+    /**
+     * The lock's own database session, idle while the lock is held; {@code null} for a lock that has none. A run
+     * writes its progress on it, so that its transaction never stays open while it waits for the replica's pool.
+     */
+    default SqlClient client() {
+      return null;
+    }
 
     /** Lets the lock go; never fails. */
     Future<Void> release();

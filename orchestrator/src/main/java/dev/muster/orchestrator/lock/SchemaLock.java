@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.SqlClient;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -152,6 +153,11 @@ public final class SchemaLock implements Locks {
     @Override
     public int session() {
       return connection.processId();
+    }
+
+    @Override
+    public SqlClient client() {
+      return connection;
     }
 
     @Override
