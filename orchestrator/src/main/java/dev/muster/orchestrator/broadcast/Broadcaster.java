@@ -18,8 +18,12 @@ import io.vertx.pgclient.pubsub.PgSubscriber;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -62,6 +66,16 @@ public final class Broadcaster implements EventFeed {
    * each read the others' {@code service.starting} from PostgreSQL.
    */
   private final Event[] recent = new Event[RECENT];
+  /**
+   * The schema events in {@link #recent} that are not {@code service.*} — a run's, few — by schema, oldest first; and
+   * the number of the last one that left it. An arrival's stream reads back the gap behind it from here and its own
+   * events, not the whole gap: a storm's arrivals all start from about the same number, and each would otherwise step
+   * over every other's {@code service.starting} — N²/2 in all, and from the table once the gap outgrows memory.
+   */
+  private final Map<String, ArrayDeque<Event>> recentShared = new HashMap<>();
+  private final Map<String, Long> sharedLeft = new HashMap<>();
+  /** The first number {@link #recent} and {@link #recentShared} took, since this feed started. */
+  private long recentFrom = -1;
   /** The retention horizon as the last page read said: a stream resumed from before it is read from the table. */
   private long knownHorizon;
   private final String pingPayload;
@@ -141,9 +155,55 @@ public final class Broadcaster implements EventFeed {
   }
 
   @Override
-  public Runnable subscribeArrival(long afterSeq, String schema, String service, String instance,
+  public Runnable subscribeArrival(long afterSeq, String schema, String service, String instance, long ownFrom,
       Consumer<Event> listener) {
-    return subscribe(afterSeq, schema, Routes.owner(service, instance), new Unbounded(listener));
+    String owner = Routes.owner(service, instance);
+    // What is read back from the table, or pushed unlogged, is chosen here too: the arrival's events only.
+    Unbounded sink = new Unbounded(e -> {
+      if (!(e.payload() instanceof Payload.ServiceEvent p) || EventType.scopeOf(e.typeName()) != EventType.Scope.SERVICE
+          || ((!e.logged() || e.seq() >= ownFrom) && instance.equals(p.instance()) && service.equals(p.service()))) {
+        listener.accept(e);
+      }
+    });
+    if (afterSeq >= lastSeq || afterSeq < knownHorizon || !sharedInRecent(schema, afterSeq)
+        || !(ownFrom > lastSeq || inRecent(Math.max(ownFrom, afterSeq + 1)))) {
+      return subscribe(afterSeq, schema, owner, sink);
+    }
+    // Read back from memory: the schema's own events in the gap, and this arrival's, in order; then live.
+    List<Event> back = new ArrayList<>();
+    ArrayDeque<Event> shared = recentShared.get(schema);
+    if (shared != null) {
+      for (Iterator<Event> it = shared.descendingIterator(); it.hasNext(); ) {
+        Event e = it.next();
+        if (e.seq() <= afterSeq) break;
+        back.add(e);
+      }
+      Collections.reverse(back);
+    }
+    List<Event> own = new ArrayList<>(2);
+    for (long seq = Math.max(ownFrom, afterSeq + 1); seq <= lastSeq; seq++) {
+      Event e = recent[slot(seq)];
+      if (EventType.scopeOf(e.typeName()) == EventType.Scope.SERVICE && schema.equals(e.schema())
+          && e.payload() instanceof Payload.ServiceEvent p && instance.equals(p.instance()) && service.equals(p.service())) {
+        own.add(e);
+      }
+    }
+    return subscribe(afterSeq, schema, owner, sink, merged(back, own));
+  }
+
+  /** Whether every schema event of {@code schema} after {@code afterSeq} that is not {@code service.*} is in memory. */
+  private boolean sharedInRecent(String schema, long afterSeq) {
+    return recentFrom >= 0 && afterSeq + 1 >= recentFrom && sharedLeft.getOrDefault(schema, -1L) <= afterSeq;
+  }
+
+  private static List<Event> merged(List<Event> a, List<Event> b) {
+    if (b.isEmpty()) return a;
+    if (a.isEmpty()) return b;
+    List<Event> all = new ArrayList<>(a.size() + b.size());
+    all.addAll(a);
+    all.addAll(b);
+    all.sort(Comparator.comparingLong(Event::seq));
+    return all;
   }
 
   /**
@@ -151,6 +211,11 @@ public final class Broadcaster implements EventFeed {
    * to the one instance's it is ({@code owner}): no event is offered to every stream of the replica.
    */
   private Runnable subscribe(long afterSeq, String schema, String owner, EventSink sink) {
+    return subscribe(afterSeq, schema, owner, sink, null);
+  }
+
+  /** @param back what is read back for it from memory, already chosen; null: read back as usual */
+  private Runnable subscribe(long afterSeq, String schema, String owner, EventSink sink, List<Event> back) {
     Replay replay = new Replay(afterSeq, schema, sink);
     if (schema == null) {
       listeners.add(replay);
@@ -159,7 +224,11 @@ public final class Broadcaster implements EventFeed {
     }
     // Only an arrival's stream, which starts where the log was a moment ago, is read back from memory: a replay a
     // client asks for (/api/v1/events) goes to the table, which knows the retention horizon (log.pruned).
-    if (afterSeq < lastSeq && (owner == null || afterSeq < knownHorizon || !inRecent(afterSeq + 1))) {
+    if (back != null) {
+      for (Event e : back) if (!replay.cancelled) replay.forward(e);
+      replay.cursor = Math.max(replay.cursor, lastSeq);
+      replay.live();
+    } else if (afterSeq < lastSeq && (owner == null || afterSeq < knownHorizon || !inRecent(afterSeq + 1))) {
       replay.readPage();
     } else {
       // Read back from memory, at once: the listener may hear its events before this returns.
@@ -275,7 +344,7 @@ public final class Broadcaster implements EventFeed {
   private void deliver(Event event) {
     if (event.seq() <= lastSeq) return;
     lastSeq = event.seq();
-    recent[slot(event.seq())] = event;
+    remember(event);
     // The coordinator first: what a stream's client does next (a delegated migrator's answer, a detach) relies on
     // the coordinator knowing the event. The releases it records go in the recorder's next write.
     long heard = System.nanoTime();
@@ -293,6 +362,27 @@ public final class Broadcaster implements EventFeed {
             event.seq(), event.typeName(), (start - heard) / 1_000, targets.size(), (System.nanoTime() - start) / 1_000);
       }
     }
+  }
+
+  /** Into {@link #recent}, and {@link #recentShared} for a schema's event that is not {@code service.*}. */
+  private void remember(Event event) {
+    if (recentFrom < 0) recentFrom = event.seq();
+    int slot = slot(event.seq());
+    Event gone = recent[slot];
+    if (gone != null && shared(gone)) {
+      ArrayDeque<Event> of = recentShared.get(gone.schema());
+      if (of != null && of.peekFirst() == gone) {
+        of.pollFirst();
+        if (of.isEmpty()) recentShared.remove(gone.schema());
+      }
+      sharedLeft.put(gone.schema(), gone.seq());
+    }
+    recent[slot] = event;
+    if (shared(event)) recentShared.computeIfAbsent(event.schema(), k -> new ArrayDeque<>()).addLast(event);
+  }
+
+  private static boolean shared(Event event) {
+    return event.schema() != null && EventType.scopeOf(event.typeName()) != EventType.Scope.SERVICE;
   }
 
   private static int slot(long seq) {

@@ -15,13 +15,16 @@ import java.time.Duration;
  * @param seq             number of its {@code service.starting} event; for a resumed stream, the log
  *                        position when it resumed
  * @param streamFrom      its stream carries the schema's events after this number
+ * @param ownFrom         and its own {@code service.*} events from this number on: from its {@code service.starting}
+ *                        (an earlier start of the same instance is not this arrival's), or, for a resumed stream,
+ *                        all after {@code streamFrom}
  */
 public record Arrival(String service, String instance, String schema, String requiredVersion, Duration timeout,
-    long seq, long streamFrom, boolean canMigrate, String deploy, boolean delegated) {
+    long seq, long streamFrom, long ownFrom, boolean canMigrate, String deploy, boolean delegated) {
 
   public Arrival(String service, String instance, String schema, String requiredVersion, Duration timeout, long seq,
       long streamFrom) {
-    this(service, instance, schema, requiredVersion, timeout, seq, streamFrom, false, null, false);
+    this(service, instance, schema, requiredVersion, timeout, seq, streamFrom, streamFrom + 1, false, null, false);
   }
 
   /**
@@ -43,7 +46,7 @@ public record Arrival(String service, String instance, String schema, String req
   /** An arrival on record as event {@code seq}; its stream carries what follows {@code position}. */
   static Arrival announced(Request request, String required, long seq, long position) {
     return new Arrival(request.service(), request.instance(), request.schema(), required, request.timeout(), seq,
-        position, request.canMigrate(), request.deploy(), false);
+        position, seq, request.canMigrate(), request.deploy(), false);
   }
 
   /**
@@ -53,12 +56,13 @@ public record Arrival(String service, String instance, String schema, String req
    */
   static Arrival resumed(Request request, String required, long position) {
     return new Arrival(request.service(), request.instance(), request.schema(), required, request.timeout(), position,
-        request.resumeAfter(), request.canMigrate(), request.deploy(), false);
+        request.resumeAfter(), request.resumeAfter() + 1, request.canMigrate(), request.deploy(), false);
   }
 
   /** The same arrival on a delegated schema, where a failed run fails every waiter whose version it did not reach. */
   Arrival onDelegatedSchema() {
-    return new Arrival(service, instance, schema, requiredVersion, timeout, seq, streamFrom, canMigrate, deploy, true);
+    return new Arrival(service, instance, schema, requiredVersion, timeout, seq, streamFrom, ownFrom, canMigrate, deploy,
+        true);
   }
 
   /**

@@ -51,7 +51,7 @@ final class ArrivalModes {
       }
     };
     subscription.set(feed.subscribeArrival(arrival.streamFrom(), arrival.schema(), arrival.service(),
-        arrival.instance(), onEvent));
+        arrival.instance(), arrival.ownFrom(), onEvent));
     coordinator.attach(arrival, onEvent); // its give-up, on time, before the log has it
   }
 
@@ -94,7 +94,7 @@ final class ArrivalModes {
       }
     };
     subscription.set(feed.subscribeArrival(arrival.streamFrom(), arrival.schema(), arrival.service(),
-        arrival.instance(), onEvent));
+        arrival.instance(), arrival.ownFrom(), onEvent));
     coordinator.attach(arrival, onEvent);
   }
 

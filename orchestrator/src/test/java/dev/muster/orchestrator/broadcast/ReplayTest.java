@@ -131,6 +131,42 @@ class ReplayTest {
     assertEquals(LOGGED / 10 + 25, seqs.size());
   }
 
+  /**
+   * An arrival's stream starts a little behind the live edge (a storm's arrivals all start from about the same number):
+   * what it reads back of that gap is its schema's run events and its own events from its start on — not the others'
+   * arrivals, not an earlier start of the same instance's, not another schema's — and then it is live, each once.
+   */
+  @Test
+  void anArrivalReadsBackItsSchemasEventsAndItsOwnOnlyThenGoesLive() throws Exception {
+    long position = onContext(() -> Future.succeededFuture(broadcaster.lastSeq()));
+    LiveCount live = new LiveCount(64);
+    onContext(() -> Future.succeededFuture(broadcaster.subscribe(live)));
+    append(new Payload.ServiceReleased("s1", "app", "me", "1", 0L)); // the same instance's earlier start
+    appendLive(30, "s1");
+    Event started = append(new Payload.MigrationStarted("s1", "2", "two"));
+    append(new Payload.MigrationStarted("s2", "2", "two"));
+    Event mine = append(new Payload.ServiceStarting("s1", "app", "me", "2"));
+    appendLive(30, "s1");
+    live.await();
+
+    BlockingQueue<Event> got = new LinkedBlockingQueue<>();
+    onContext(() -> Future.succeededFuture(broadcaster.subscribeArrival(position, "s1", "app", "me", mine.seq(), got::add)));
+    List<Long> back = new ArrayList<>();
+    for (Event e = got.poll(); e != null; e = got.poll()) back.add(e.seq());
+    assertEquals(List.of(started.seq(), mine.seq()), back, "read back at once, in order");
+
+    Event released = append(new Payload.ServiceReleased("s1", "app", "me", "2", 5L));
+    appendLive(3, "s1");
+    Event ready = append(new Payload.SchemaReady("s1", "2", 1, 5L));
+    assertEquals(released.seq(), got.poll(30, TimeUnit.SECONDS).seq());
+    assertEquals(ready.seq(), got.poll(30, TimeUnit.SECONDS).seq(), "live, the others' arrivals left out");
+    assertEquals(null, got.poll(), "each once");
+  }
+
+  private Event append(Payload payload) {
+    return onContext(() -> store.append(payload));
+  }
+
   /** What a replay frames without decoding is the text the decoded event has: spaces, quotes and escapes included. */
   @Test
   void aStoredEventReadsAsTheDecodedOne() {
