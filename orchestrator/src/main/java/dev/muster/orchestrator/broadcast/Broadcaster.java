@@ -158,12 +158,11 @@ public final class Broadcaster implements EventFeed {
   public Runnable subscribeArrival(long afterSeq, String schema, String service, String instance, long ownFrom,
       Consumer<Event> listener) {
     String owner = Routes.owner(service, instance);
+    Predicate<Event> own = e -> isService(e) && e.payload() instanceof Payload.ServiceEvent p
+        && instance.equals(p.instance()) && service.equals(p.service());
     // What is read back from the table, or pushed unlogged, is chosen here too: the arrival's events only.
     Unbounded sink = new Unbounded(e -> {
-      if (!(e.payload() instanceof Payload.ServiceEvent p) || EventType.scopeOf(e.typeName()) != EventType.Scope.SERVICE
-          || ((!e.logged() || e.seq() >= ownFrom) && instance.equals(p.instance()) && service.equals(p.service()))) {
-        listener.accept(e);
-      }
+      if (!isService(e) || ((!e.logged() || e.seq() >= ownFrom) && own.test(e))) listener.accept(e);
     });
     if (afterSeq >= lastSeq || afterSeq < knownHorizon || !sharedInRecent(schema, afterSeq)
         || !(ownFrom > lastSeq || inRecent(Math.max(ownFrom, afterSeq + 1)))) {
@@ -180,15 +179,12 @@ public final class Broadcaster implements EventFeed {
       }
       Collections.reverse(back);
     }
-    List<Event> own = new ArrayList<>(2);
+    List<Event> mine = new ArrayList<>(2);
     for (long seq = Math.max(ownFrom, afterSeq + 1); seq <= lastSeq; seq++) {
       Event e = recent[slot(seq)];
-      if (EventType.scopeOf(e.typeName()) == EventType.Scope.SERVICE && schema.equals(e.schema())
-          && e.payload() instanceof Payload.ServiceEvent p && instance.equals(p.instance()) && service.equals(p.service())) {
-        own.add(e);
-      }
+      if (schema.equals(e.schema()) && own.test(e)) mine.add(e);
     }
-    return subscribe(afterSeq, schema, owner, sink, merged(back, own));
+    return subscribe(afterSeq, schema, owner, sink, merged(back, mine));
   }
 
   /** Whether every schema event of {@code schema} after {@code afterSeq} that is not {@code service.*} is in memory. */
@@ -382,7 +378,11 @@ public final class Broadcaster implements EventFeed {
   }
 
   private static boolean shared(Event event) {
-    return event.schema() != null && EventType.scopeOf(event.typeName()) != EventType.Scope.SERVICE;
+    return event.schema() != null && !isService(event);
+  }
+
+  private static boolean isService(Event event) {
+    return EventType.scopeOf(event.typeName()) == EventType.Scope.SERVICE;
   }
 
   private static int slot(long seq) {
