@@ -56,7 +56,7 @@ final class Delegation {
         : recorder.append(new Payload.ServiceStarting(schema, request.service(), request.instance(), required))
             .map(e -> Arrival.announced(request, required, e.seq(), position).onDelegatedSchema());
     return arrival.onSuccess(a -> {
-      String now = version.apply(schema);
+      String now = reached(schema, version.apply(schema));
       if (readyAtOnce(a, now)) {
         waiters.releaseAtOnce(a, now);
       } else {
@@ -76,6 +76,15 @@ final class Delegation {
    * or, without one, the last run settled ready in its {@code deploy}; or, saying neither, since this replica
    * started (one run per deploy of the orchestrator, not one per instance start).
    */
+  /**
+   * The version the schema is at: the last run's, when it was ready — this replica settles its own run's outcome
+   * before its projection, which follows the log, may have read it — else what the projection says.
+   */
+  private String reached(String schema, String projected) {
+    SchemaState s = schemas.get(schema);
+    return s != null && s.lastReady && s.lastReadyVersion != null ? s.lastReadyVersion : projected;
+  }
+
   boolean readyAtOnce(Arrival a, String version) {
     SchemaState s = schemas.get(a.schema());
     if (a.requiredVersion() != null) return version != null && Versions.reaches(version, a.requiredVersion());
@@ -116,7 +125,10 @@ final class Delegation {
     if (e.seq() <= s.lastOutcomeSeq) return;
     s.lastOutcomeSeq = e.seq();
     s.lastReady = e.payload() instanceof Payload.SchemaReady;
-    if (s.lastReady) s.lastReadyDeploy = s.runDeploy;
+    if (s.lastReady) {
+      s.lastReadyDeploy = s.runDeploy;
+      s.lastReadyVersion = ((Payload.SchemaReady) e.payload()).version();
+    }
   }
 
   /** The run of {@code id} this replica holds; throws {@link RunRefused} saying why there is none. */
@@ -225,6 +237,7 @@ final class Delegation {
     long lastOutcomeSeq;
     boolean lastReady;
     String lastReadyDeploy;
+    String lastReadyVersion;
     /** The deploy of the run under way (or last elected). */
     String runDeploy;
     /** The run the log shows under way, whoever holds it. */
