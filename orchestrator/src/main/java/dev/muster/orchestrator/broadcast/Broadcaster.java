@@ -154,21 +154,23 @@ public final class Broadcaster implements EventFeed {
     return subscribe(afterSeq, schema, null, sink);
   }
 
+  /**
+   * Read back from memory, at once (the listener may hear its events before this returns): of the gap behind the
+   * live edge, only the schema's events that are not {@code service.*} and the arrival's own from {@code ownFrom} on.
+   * A replay a client asks for (/api/v1/events) goes to the table, which knows the retention horizon (log.pruned).
+   */
   @Override
   public Runnable subscribeArrival(long afterSeq, String schema, String service, String instance, long ownFrom,
       Consumer<Event> listener) {
-    String owner = Routes.owner(service, instance);
-    Predicate<Event> own = e -> isService(e) && e.payload() instanceof Payload.ServiceEvent p
-        && instance.equals(p.instance()) && service.equals(p.service());
-    // What is read back from the table, or pushed unlogged, is chosen here too: the arrival's events only.
-    Unbounded sink = new Unbounded(e -> {
-      if (!isService(e) || ((!e.logged() || e.seq() >= ownFrom) && own.test(e))) listener.accept(e);
-    });
-    if (afterSeq >= lastSeq || afterSeq < knownHorizon || !sharedInRecent(schema, afterSeq)
-        || !(ownFrom > lastSeq || inRecent(Math.max(ownFrom, afterSeq + 1)))) {
-      return subscribe(afterSeq, schema, owner, sink);
-    }
-    // Read back from memory: the schema's own events in the gap, and this arrival's, in order; then live.
+    List<Event> back = afterSeq < knownHorizon ? null : readBack(afterSeq, schema, service, instance, ownFrom);
+    return subscribe(afterSeq, schema, Routes.owner(service, instance), new Unbounded(listener), back);
+  }
+
+  /** What an arrival's stream reads back from memory, in order; null when memory no longer holds all of it. */
+  private List<Event> readBack(long afterSeq, String schema, String service, String instance, long ownFrom) {
+    if (afterSeq >= lastSeq) return List.of();
+    long ownStart = Math.max(ownFrom, afterSeq + 1);
+    if (!sharedInRecent(schema, afterSeq) || (ownStart <= lastSeq && !inRecent(ownStart))) return null;
     List<Event> back = new ArrayList<>();
     ArrayDeque<Event> shared = recentShared.get(schema);
     if (shared != null) {
@@ -179,27 +181,20 @@ public final class Broadcaster implements EventFeed {
       }
       Collections.reverse(back);
     }
-    List<Event> mine = new ArrayList<>(2);
-    for (long seq = Math.max(ownFrom, afterSeq + 1); seq <= lastSeq; seq++) {
+    for (long seq = ownStart; seq <= lastSeq; seq++) {
       Event e = recent[slot(seq)];
-      if (schema.equals(e.schema()) && own.test(e)) mine.add(e);
+      if (schema.equals(e.schema()) && isService(e) && e.payload() instanceof Payload.ServiceEvent p
+          && instance.equals(p.instance()) && service.equals(p.service())) {
+        back.add(e);
+      }
     }
-    return subscribe(afterSeq, schema, owner, sink, merged(back, mine));
+    back.sort(Comparator.comparingLong(Event::seq)); // the two kinds, interleaved
+    return back;
   }
 
   /** Whether every schema event of {@code schema} after {@code afterSeq} that is not {@code service.*} is in memory. */
   private boolean sharedInRecent(String schema, long afterSeq) {
     return recentFrom >= 0 && afterSeq + 1 >= recentFrom && sharedLeft.getOrDefault(schema, -1L) <= afterSeq;
-  }
-
-  private static List<Event> merged(List<Event> a, List<Event> b) {
-    if (b.isEmpty()) return a;
-    if (a.isEmpty()) return b;
-    List<Event> all = new ArrayList<>(a.size() + b.size());
-    all.addAll(a);
-    all.addAll(b);
-    all.sort(Comparator.comparingLong(Event::seq));
-    return all;
   }
 
   /**
@@ -210,7 +205,7 @@ public final class Broadcaster implements EventFeed {
     return subscribe(afterSeq, schema, owner, sink, null);
   }
 
-  /** @param back what is read back for it from memory, already chosen; null: read back as usual */
+  /** @param back what is read back for it from memory, already chosen; null: from the table when it is behind */
   private Runnable subscribe(long afterSeq, String schema, String owner, EventSink sink, List<Event> back) {
     Replay replay = new Replay(afterSeq, schema, sink);
     if (schema == null) {
@@ -218,17 +213,13 @@ public final class Broadcaster implements EventFeed {
     } else {
       bySchema.computeIfAbsent(schema, k -> new Routes()).add(owner, replay);
     }
-    // Only an arrival's stream, which starts where the log was a moment ago, is read back from memory: a replay a
-    // client asks for (/api/v1/events) goes to the table, which knows the retention horizon (log.pruned).
     if (back != null) {
       for (Event e : back) if (!replay.cancelled) replay.forward(e);
       replay.cursor = Math.max(replay.cursor, lastSeq);
       replay.live();
-    } else if (afterSeq < lastSeq && (owner == null || afterSeq < knownHorizon || !inRecent(afterSeq + 1))) {
+    } else if (afterSeq < lastSeq) {
       replay.readPage();
     } else {
-      // Read back from memory, at once: the listener may hear its events before this returns.
-      for (long seq = afterSeq + 1; seq <= lastSeq && !replay.cancelled; seq++) replay.forward(recent[slot(seq)]);
       replay.live();
     }
     return () -> {

@@ -97,9 +97,10 @@ public record Arrival(String service, String instance, String schema, String req
     return event.type() != EventType.SCHEMA_FAILED || isTerminal(event);
   }
 
+  /** Its own {@code service.*} event: of its instance, and not of an earlier start of it ({@code ownFrom}). */
   public boolean isOwn(Event event) {
     return event.payload() instanceof Payload.ServiceEvent p && instance.equals(p.instance())
-        && service.equals(p.service());
+        && service.equals(p.service()) && (!event.logged() || event.seq() >= ownFrom);
   }
 
   /** True when a schema at {@code version} (null: nothing applied) is new enough for this arrival. */

@@ -66,6 +66,15 @@ final class Delegation {
     });
   }
 
+  /**
+   * The version the schema is at: the last run's, when it was ready — this replica settles its own run's outcome
+   * before its projection, which follows the log, may have read it — else what the projection says.
+   */
+  private String reached(String schema, String projected) {
+    SchemaState s = schemas.get(schema);
+    return s != null && s.lastReady && s.lastReadyVersion != null ? s.lastReadyVersion : projected;
+  }
+
   /** This replica starts at log position {@code seq}: runs settled after it count as "since this replica started". */
   void started(long seq) {
     startSeq = seq;
@@ -76,15 +85,6 @@ final class Delegation {
    * or, without one, the last run settled ready in its {@code deploy}; or, saying neither, since this replica
    * started (one run per deploy of the orchestrator, not one per instance start).
    */
-  /**
-   * The version the schema is at: the last run's, when it was ready — this replica settles its own run's outcome
-   * before its projection, which follows the log, may have read it — else what the projection says.
-   */
-  private String reached(String schema, String projected) {
-    SchemaState s = schemas.get(schema);
-    return s != null && s.lastReady && s.lastReadyVersion != null ? s.lastReadyVersion : projected;
-  }
-
   boolean readyAtOnce(Arrival a, String version) {
     SchemaState s = schemas.get(a.schema());
     if (a.requiredVersion() != null) return version != null && Versions.reaches(version, a.requiredVersion());

@@ -39,14 +39,14 @@ public interface EventFeed {
 
   /**
    * An arrival's events after {@code afterSeq}: those of {@code schema}, but of its {@code service.*} events only
-   * those of {@code service}/{@code instance} numbered {@code ownFrom} or later — so that a feed can route each event
-   * to its streams rather than offer it to all of them, and read back only what is the arrival's.
+   * those of {@code service}/{@code instance} — so that a feed can route each event to its streams rather than offer
+   * it to all of them. Its own events begin at {@code ownFrom}: a feed may read back only what is the arrival's.
    */
   default Runnable subscribeArrival(long afterSeq, String schema, String service, String instance, long ownFrom,
       Consumer<Event> listener) {
     return subscribe(afterSeq, schema, e -> {
       if (EventType.scopeOf(e.typeName()) != EventType.Scope.SERVICE
-          || ((!e.logged() || e.seq() >= ownFrom) && e.payload() instanceof Payload.ServiceEvent p && service.equals(p.service())
+          || (e.payload() instanceof Payload.ServiceEvent p && service.equals(p.service())
               && instance.equals(p.instance()))) {
         listener.accept(e);
       }
