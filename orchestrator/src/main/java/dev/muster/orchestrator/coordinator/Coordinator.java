@@ -242,7 +242,7 @@ public final class Coordinator {
   private Future<Run.End> run(String schema, Locks.Lease lease, int attempt) {
     if (delegated(schema)) {
       return delegation.run(schema, lease, recorder, clock, events, this::settle, known::version,
-          projection::awaitingMigrator).map(v -> Run.End.DONE);
+          projection::awaitingMigrator);
     }
     Run run = new Run(schema, lease, runners.apply(schema), recorder, clock, attempt, RetryPolicy.DEFAULT, new RunListener(schema, projection, waiters, known, this::settle));
     runs.put(schema, run);
@@ -276,12 +276,16 @@ public final class Coordinator {
     }
   }
 
-  /** A run's outcome, from the log or from this replica's own run: settles the waiters that arrived before it. */
+  /**
+   * A run's outcome, from the log or from this replica's own run: settles the waiters it concerns. Those it leaves
+   * waiting (they need more than it reached, or came after it) are worth a new run.
+   */
   private void settle(Event outcome) {
     Payload.Outcome o = (Payload.Outcome) outcome.payload();
     delegation.outcome(outcome);
     scheduler.settled(outcome.schema());
     waiters.settle(outcome.schema(), outcome.seq(), o instanceof Payload.SchemaReady,
         Versions.newer(known.version(outcome.schema()), o.reached()));
+    scheduler.request(outcome.schema());
   }
 }

@@ -162,15 +162,16 @@ final class Delegation {
 
   /**
    * A delegated run of {@code schema} under its lock. Another replica may have settled it a moment ago (its outcome
-   * not here yet): then nothing is run. A run the log shows under way — a dead replica's — is revoked first.
+   * not here yet): then nothing is run, and the scheduler tries again after a backoff, unless the outcome settles the
+   * waiters first. A run the log shows under way — a dead replica's — is revoked first.
    */
-  Future<Void> run(String schema, Locks.Lease lease, Recorder recorder, Clock clock, EventLog events,
+  Future<Run.End> run(String schema, Locks.Lease lease, Recorder recorder, Clock clock, EventLog events,
       Consumer<Event> settle, Function<String, String> version, Consumer<String> awaiting) {
     SchemaState s = state(schema);
     return events.lastOutcomes()
         .map(outcomes -> outcomes.stream().filter(o -> schema.equals(o.schema())).mapToLong(Event::seq).max().orElse(0))
         .compose(last -> {
-          if (last > s.lastOutcomeSeq) return lease.release(); // its outcome is on its way here
+          if (last > s.lastOutcomeSeq) return lease.release().map(Run.End.AGAIN); // its outcome is on its way here
           Future<Void> revoked = Future.succeededFuture();
           if (s.liveRun != null) {
             long dead = s.liveRun;
@@ -216,11 +217,10 @@ final class Delegation {
             return run.start().onComplete(ar -> {
               local.remove(schema, run);
               if (s.liveRun == null && !run.settled()) awaiting.accept(schema);
-            });
+            }).map(Run.End.DONE);
           }, e -> lease.release().compose(v -> Future.failedFuture(e)));
         }, e -> lease.release().compose(v -> Future.failedFuture(e)))
-        .otherwiseEmpty()
-        .mapEmpty();
+        .otherwise(Run.End.DONE);
   }
 
   private long lastOutcomeSeq(String schema) {

@@ -80,16 +80,19 @@ final class Waiters {
   }
 
   /**
-   * A run of {@code schema} ended with the schema at {@code version}: each waiter that arrived before event
-   * {@code beforeSeq} and is satisfied by it is released; after a failure, the others leave too (the failure tells
-   * them). After a success, those that need more stay. Settling the same outcome twice changes nothing.
+   * A run of {@code schema} ended, as event {@code outcomeSeq}, with the schema at {@code version}: each waiter whose
+   * stream carries that event and is satisfied by it is released; after a failure, the others leave too (the failure
+   * tells them). After a success, those that need more stay. A waiter's stream carries the outcome when it arrived
+   * before this replica had heard it — even if its {@code service.starting} came after the outcome in the log: it
+   * was not released at once only because the news was still on its way. Settling the same outcome twice changes
+   * nothing.
    */
-  void settle(String schema, long beforeSeq, boolean ready, String version) {
+  void settle(String schema, long outcomeSeq, boolean ready, String version) {
     Map<Arrival, Waiter> waiting = bySchema.get(schema);
     if (waiting == null) return;
     List<Waiter> settled = new ArrayList<>();
     waiting.values().removeIf(w -> {
-      if (w.arrival.seq() >= beforeSeq) return false;
+      if (w.arrival.streamFrom() >= outcomeSeq) return false;
       if (ready && !w.arrival.satisfiedBy(version)) return false;
       settled.add(w);
       return true;
