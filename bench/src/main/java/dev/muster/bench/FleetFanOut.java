@@ -27,8 +27,9 @@ import org.postgresql.PGNotification;
  * waiting services in {@value #PROCESSES} other OS processes ({@link SseClients}: one light SSE arrival per socket),
  * the gated migration released once every stream is open. Latency: from {@code schema.ready}'s {@code at} to each
  * client reading it. In the same round, the baselines a fleet would otherwise use: {@value #POLLERS} loops on
- * Flyway's history table every 1 s and every 100 ms (Flyway's own lock retry, k8s-wait-for), and, once per run, the
- * floor: a raw NOTIFY to a JDBC listener. The orchestrator's RSS and its PostgreSQL sessions are read while every
+ * Flyway's history table every 1 s and every 100 ms (Flyway's own lock retry, k8s-wait-for); the floor of the write
+ * phase, the same clients reading one event that a bare server ({@link SocketFloor}) writes to their N sockets; and,
+ * once per run, the floor under any push: a raw NOTIFY to a JDBC listener. The orchestrator's RSS and its PostgreSQL sessions are read while every
  * stream waits.
  */
 final class FleetFanOut {
@@ -41,19 +42,21 @@ final class FleetFanOut {
    * @param arrivalsMs in the slowest client process, from its first arrival sent to its last stream begun
    */
   private record Sample(int clients, int released, List<Double> fromReady, List<Double> fromEnd, List<Double> poll1s,
-      List<Double> poll100ms, long rssKiB, long backends, long backendsAfter, double arrivalsMs) {}
+      List<Double> poll100ms, List<Double> socketFloor, long rssKiB, long backends, long backendsAfter,
+      double arrivalsMs) {}
 
   /**
    * The runs of one size, pooled: latencies over every run (so that a p99 is a p99 even of one client), the largest
    * RSS and session counts, the median time to put the arrivals on record.
    */
   record Round(int clients, int runs, int released, Stats fromReady, Stats fromEnd, Stats poll1s, Stats poll100ms,
-      long rssKiB, long backends, long backendsAfter, double arrivalsMs) {
+      Stats socketFloor, long rssKiB, long backends, long backendsAfter, double arrivalsMs) {
     static Round pool(List<Sample> samples) {
       List<Double> ready = new ArrayList<>();
       List<Double> end = new ArrayList<>();
       List<Double> p1 = new ArrayList<>();
       List<Double> p100 = new ArrayList<>();
+      List<Double> floor = new ArrayList<>();
       int released = 0;
       long rss = 0;
       long backends = 0;
@@ -63,6 +66,7 @@ final class FleetFanOut {
         end.addAll(s.fromEnd);
         p1.addAll(s.poll1s);
         p100.addAll(s.poll100ms);
+        floor.addAll(s.socketFloor);
         released += s.released;
         rss = Math.max(rss, s.rssKiB);
         backends = Math.max(backends, s.backends);
@@ -70,7 +74,7 @@ final class FleetFanOut {
       }
       double arrivals = Stats.of(samples.stream().map(Sample::arrivalsMs).toList()).p50();
       return new Round(samples.get(0).clients, samples.size(), released, Stats.of(ready), Stats.of(end), Stats.of(p1),
-          Stats.of(p100), rss, backends, after, arrivals);
+          Stats.of(p100), Stats.of(floor), rss, backends, after, arrivals);
     }
 
     /** Every client of every run released. */
@@ -82,7 +86,8 @@ final class FleetFanOut {
       return new JsonObject().put("clients", clients).put("runs", runs).put("released", released)
           .put("fromSchemaReady", fromReady.json())
           .put("fromMigrationEnd", fromEnd.json())
-          .put("poll1s", poll1s.json()).put("poll100ms", poll100ms.json()).put("orchestratorRssKiB", rssKiB)
+          .put("poll1s", poll1s.json()).put("poll100ms", poll100ms.json()).put("socketFloor", socketFloor.json())
+          .put("orchestratorRssKiB", rssKiB)
           .put("orchestratorBackendsWaiting", backends).put("orchestratorBackendsAfter", backendsAfter)
           .put("arrivalsMs", arrivalsMs);
     }
@@ -134,32 +139,14 @@ final class FleetFanOut {
   private static Sample round(BenchDatabase db, String url, int n, String java, String jar, Process orchestrator,
       long baseline, Path work, int migrations) throws Exception {
     String schema = db.newSchema("fleet");
-    List<Process> children = new ArrayList<>();
-    List<BufferedReader> outputs = new ArrayList<>();
     long rss;
     long during;
     List<Double> poll1s = new CopyOnWriteArrayList<>();
     List<Double> poll100 = new CopyOnWriteArrayList<>();
     List<Thread> pollers = new ArrayList<>();
     AtomicBoolean stop = new AtomicBoolean();
-    try (Gate gate = Gate.close(db, schema)) {
-      int processes = Math.min(PROCESSES, n);
-      for (int p = 0; p < processes; p++) {
-        int share = n / processes + (p < n % processes ? 1 : 0);
-        Process child = new ProcessBuilder(java, "-Xss256k", "-XX:+UseSerialGC", "-cp", jar,
-            "dev.muster.bench.SseClients", url, schema, String.valueOf(share), "c" + p)
-            .redirectError(ProcessBuilder.Redirect.appendTo(work.resolve("clients.log").toFile())).start();
-        children.add(child);
-        outputs.add(new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8)));
-      }
-      // Each process's own span, the longest of them: the processes' JVMs start at different instants.
-      double arrivalsMs = 0;
-      for (BufferedReader out : outputs) {
-        String line = out.readLine();
-        if (line == null || !line.startsWith("streaming ")) throw new IllegalStateException("a client process said " + line);
-        String[] at = line.split(" ");
-        arrivalsMs = Math.max(arrivalsMs, (Long.parseLong(at[2]) - Long.parseLong(at[1])) / 1000.0);
-      }
+    try (Gate gate = Gate.close(db, schema); Clients clients = Clients.start(java, jar, url, schema, n, work)) {
+      double arrivalsMs = clients.awaitStreaming();
       rss = rssKiB(orchestrator.pid());
       during = backends(db) - baseline - 1; // the gate's session is the bench's
       for (int i = 0; i < POLLERS; i++) {
@@ -168,15 +155,7 @@ final class FleetFanOut {
       }
       Thread.sleep(1100); // every poller has made its first look
       gate.open();
-      List<Long> readAt = new ArrayList<>();
-      int problems = 0;
-      for (BufferedReader out : outputs) {
-        for (String line; (line = out.readLine()) != null && !line.equals("done"); ) {
-          if (line.startsWith("ready ")) readAt.add(Long.parseLong(line.substring(6)));
-          else if (line.startsWith("problem")) problems++;
-        }
-      }
-      if (problems > 0) Progress.say("fleet fan-out: " + problems + " clients had a problem (see clients.log)");
+      List<Long> readAt = clients.readyTimes();
       Instant ready = db.queryInstant("SELECT at FROM muster.events WHERE schema_name = ? AND type = 'schema.ready'",
           schema);
       long readyMicros = ready.getEpochSecond() * 1_000_000 + ready.getNano() / 1_000;
@@ -194,9 +173,77 @@ final class FleetFanOut {
       List<Double> p1 = shift(poll1s, endMicros);
       List<Double> p100 = shift(poll100, endMicros);
       long after = backends(db) - baseline - 1;
-      return new Sample(n, readAt.size(), latencies, fromEnd, p1, p100, rss, during, after, arrivalsMs);
+      return new Sample(n, readAt.size(), latencies, fromEnd, p1, p100, floor(java, jar, n, work), rss, during, after,
+          arrivalsMs);
     } finally {
       stop.set(true);
+    }
+  }
+
+  /**
+   * The same clients against {@link SocketFloor}: from its first write to each client reading the event — what N
+   * writes and N readers cost on this box, with no orchestrator.
+   */
+  private static List<Double> floor(String java, String jar, int n, Path work) throws Exception {
+    try (SocketFloor server = SocketFloor.start(); Clients clients = Clients.start(java, jar, server.url(), "floor", n, work)) {
+      clients.awaitStreaming();
+      long firedAt = server.fire();
+      List<Double> latencies = new ArrayList<>();
+      for (long at : clients.readyTimes()) latencies.add((at - firedAt) / 1000.0);
+      return latencies;
+    }
+  }
+
+  /** A round's client processes ({@link SseClients}), each with its share of the N arrivals. */
+  private static final class Clients implements AutoCloseable {
+    private final List<Process> children = new ArrayList<>();
+    private final List<BufferedReader> outputs = new ArrayList<>();
+
+    static Clients start(String java, String jar, String url, String schema, int n, Path work) throws Exception {
+      Clients clients = new Clients();
+      int processes = Math.min(PROCESSES, n);
+      for (int p = 0; p < processes; p++) {
+        int share = n / processes + (p < n % processes ? 1 : 0);
+        Process child = new ProcessBuilder(java, "-Xss256k", "-XX:+UseSerialGC", "-cp", jar,
+            "dev.muster.bench.SseClients", url, schema, String.valueOf(share), "c" + p)
+            .redirectError(ProcessBuilder.Redirect.appendTo(work.resolve("clients.log").toFile())).start();
+        clients.children.add(child);
+        clients.outputs.add(new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8)));
+      }
+      return clients;
+    }
+
+    /**
+     * Waits until every stream has begun; returns the longest of the processes' own spans, first arrival sent to
+     * last stream begun (their JVMs start at different instants).
+     */
+    double awaitStreaming() throws Exception {
+      double arrivalsMs = 0;
+      for (BufferedReader out : outputs) {
+        String line = out.readLine();
+        if (line == null || !line.startsWith("streaming ")) throw new IllegalStateException("a client process said " + line);
+        String[] at = line.split(" ");
+        arrivalsMs = Math.max(arrivalsMs, (Long.parseLong(at[2]) - Long.parseLong(at[1])) / 1000.0);
+      }
+      return arrivalsMs;
+    }
+
+    /** The instants (epoch µs) at which the streams read their event; those with a problem are counted, not kept. */
+    List<Long> readyTimes() throws Exception {
+      List<Long> readAt = new ArrayList<>();
+      int problems = 0;
+      for (BufferedReader out : outputs) {
+        for (String line; (line = out.readLine()) != null && !line.equals("done"); ) {
+          if (line.startsWith("ready ")) readAt.add(Long.parseLong(line.substring(6)));
+          else if (line.startsWith("problem")) problems++;
+        }
+      }
+      if (problems > 0) Progress.say("fleet fan-out: " + problems + " clients had a problem (see clients.log)");
+      return readAt;
+    }
+
+    @Override
+    public void close() throws Exception {
       for (Process c : children) {
         if (!c.waitFor(10, TimeUnit.SECONDS)) c.destroyForcibly();
       }
@@ -284,6 +331,8 @@ final class FleetFanOut {
     for (Round round : r.rounds) {
       t.row(Table.concat(new Object[] {round.clients, "Muster SSE, from schema.ready"}, cells(round.fromReady)));
       t.row(Table.concat(new Object[] {round.clients, "Muster SSE, from migration end"}, cells(round.fromEnd)));
+      t.row(Table.concat(new Object[] {round.clients, "floor: one thread writes N sockets, from its first write"},
+          cells(round.socketFloor)));
       t.row(Table.concat(new Object[] {round.clients, "poll history every 1 s (" + POLLERS + "), from migration end"},
           cells(round.poll1s)));
       t.row(Table.concat(new Object[] {round.clients, "poll history every 100 ms (" + POLLERS + "), from migration end"},
