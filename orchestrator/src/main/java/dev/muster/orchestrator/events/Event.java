@@ -13,7 +13,9 @@ import java.util.Objects;
  */
 public final class Event {
   private final Long seq;
-  private final Instant at;
+  /** As read from the log, until something asks for its time: most events read are never asked. */
+  private final String atText;
+  private volatile Instant at;
   private final String orchestrator;
   /** Null only for an event {@link #stored read back for a stream}, until something asks for more than its text. */
   private final Payload payload;
@@ -23,8 +25,18 @@ public final class Event {
   private volatile Event decoded;
 
   Event(Long seq, Instant at, String orchestrator, Payload payload, String text) {
+    this(seq, at, null, orchestrator, payload, text);
+  }
+
+  /** An entry read from the log, its time as the log wrote it. */
+  Event(Long seq, String atText, String orchestrator, Payload payload, String text) {
+    this(seq, null, atText, orchestrator, payload, text);
+  }
+
+  private Event(Long seq, Instant at, String atText, String orchestrator, Payload payload, String text) {
     this.seq = seq;
     this.at = at;
+    this.atText = atText;
     this.orchestrator = orchestrator;
     this.payload = Objects.requireNonNull(payload, "payload");
     this.typeName = payload.typeName();
@@ -34,7 +46,7 @@ public final class Event {
 
   private Event(long seq, String typeName, String schema, String text) {
     this.seq = seq;
-    this.at = null;
+    this.atText = null;
     this.orchestrator = null;
     this.payload = null;
     this.typeName = Objects.requireNonNull(typeName, "typeName");
@@ -77,7 +89,10 @@ public final class Event {
 
   /** When it happened; {@code null} only for an entry whose time could not be read. */
   public Instant at() {
-    return whole().at;
+    Event w = whole();
+    Instant a = w.at;
+    if (a == null && w.atText != null) w.at = a = EventCodec.instant(w.atText);
+    return a;
   }
 
   /** The replica that appended it. */

@@ -65,16 +65,17 @@ public final class EventCodec {
     JsonObject json = new JsonObject(text);
     Object seq = json.getValue(SEQ);
     // A run's id is the number of its election, which the log gives only once the event is in it.
-    if (EventType.MIGRATOR_ELECTED.wire().equals(json.getValue(TYPE)) && json.getValue(RUN) == null && seq != null) {
-      json.put(RUN, seq);
-    }
-    return new Event(seq instanceof Number n ? n.longValue() : null, instant(json.getString(AT)),
-        json.getString(ORCHESTRATOR), payload(json), json.encode());
+    boolean runAdded = EventType.MIGRATOR_ELECTED.wire().equals(json.getValue(TYPE)) && json.getValue(RUN) == null
+        && seq != null;
+    if (runAdded) json.put(RUN, seq);
+    // The text as it came, made compact: no second pass of the JSON encoder, unless a field was added.
+    return new Event(seq instanceof Number n ? n.longValue() : null, json.getString(AT), json.getString(ORCHESTRATOR),
+        payload(json), runAdded ? json.encode() : compact(text));
   }
 
   /**
-   * PostgreSQL's text of a {@code jsonb} value in the compact form {@link #decode} gives: {@code jsonb} writes
-   * {@code ", "} and {@code ": "} between items, and no other white space outside strings.
+   * JSON text without its white space outside strings: for PostgreSQL's text of a {@code jsonb} value, which writes
+   * {@code ", "} and {@code ": "} between items, the form the JSON encoder gives — and always one line, as SSE needs.
    */
   static String compact(String jsonb) {
     StringBuilder out = new StringBuilder(jsonb.length());
@@ -88,7 +89,7 @@ public final class EventCodec {
         } else if (c == '"') {
           inString = false;
         }
-      } else if (c != ' ') {
+      } else if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
         out.append(c);
         inString = c == '"';
       }
@@ -302,7 +303,7 @@ public final class EventCodec {
   }
 
   /** The log's {@code at} (PostgreSQL writes ISO-8601 with an offset); {@code null} when absent or unreadable. */
-  private static Instant instant(String text) {
+  static Instant instant(String text) {
     if (text == null) return null;
     try {
       return OffsetDateTime.parse(text).toInstant();

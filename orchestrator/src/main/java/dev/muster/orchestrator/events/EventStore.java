@@ -108,8 +108,9 @@ public final class EventStore implements EventLog {
       JsonObject fields = EventCodec.encode(p, orchestrator);
       c.types[i] = p.typeName();
       c.schemas[i] = p.schema();
-      c.data[i] = fields.encode();
-      c.notices[i] = notifyPayload(fields).encode();
+      String data = fields.encode();
+      c.data[i] = data;
+      c.notices[i] = notice(fields, data);
     }
     return c;
   }
@@ -125,8 +126,9 @@ public final class EventStore implements EventLog {
     try (PreparedStatement st = connection.prepareStatement(APPEND_JDBC)) {
       st.setString(1, payload.typeName());
       st.setString(2, payload.schema());
-      st.setString(3, fields.encode());
-      st.setString(4, notifyPayload(fields).encode());
+      String data = fields.encode();
+      st.setString(3, data);
+      st.setString(4, notice(fields, data));
       try (ResultSet rs = st.executeQuery()) {
         rs.next();
         return EventCodec.decode(rs.getString(1));
@@ -301,6 +303,16 @@ public final class EventStore implements EventLog {
 
   private static int bytes(JsonObject json) {
     return json.encode().getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  /**
+   * The NOTIFY copy of an event whose stored text is {@code data}: most events fit whole, and their text is encoded
+   * once for both (its bytes counted only when it could be too long).
+   */
+  static String notice(JsonObject fields, String data) {
+    boolean fits = data.length() * 3 <= MAX_PAYLOAD_BYTES
+        || data.getBytes(StandardCharsets.UTF_8).length <= MAX_PAYLOAD_BYTES;
+    return fits ? data : notifyPayload(fields).encode();
   }
 
   private static String cut(String s, int maxChars) {

@@ -101,6 +101,19 @@ class EventCodecTest {
   }
 
   @Test
+  void theLogsTextIsPassedOnCompactAsTheEncoderWritesIt() {
+    // As PostgreSQL writes jsonb: ", " and ": " between items; here also white space the encoder never writes.
+    String jsonb = "{\"at\": \"2026-12-01T10:11:12.5+02:00\", \"seq\": 7, \"type\": \"schema.failed\",\n\t\"error\":"
+        + " {\"message\": \"a, \\\"b\\\": c\\n\", \"sqlState\": \"42P01\"}, \"schema\": \"public\", \"version\":"
+        + " \"3\", \"durationMs\": 41, \"description\": \"x : y\", \"orchestrator\": \"replica-a\","
+        + " \"schemaVersion\": \"2\"}";
+    Event e = EventCodec.decode(jsonb);
+    assertEquals(new JsonObject(jsonb).encode(), e.encoded());
+    assertEquals("a, \"b\": c\n", ((Payload.SchemaFailed) e.payload()).error().message());
+    assertEquals(Instant.parse("2026-12-01T08:11:12.500Z"), e.at());
+  }
+
+  @Test
   void anElectionsRunIsItsOwnNumberAndADelegatedFailureCarriesExitCodeAndOutput() {
     Event elected = logged(new Payload.MigratorElected("legacy", "web", "web-1", null, 15, null, "4b1c", null), 42,
         "2026-12-01T10:11:12+00:00");
