@@ -77,15 +77,15 @@ public final class EventCodec {
    * JSON text without its white space outside strings: for PostgreSQL's text of a {@code jsonb} value, which writes
    * {@code ", "} and {@code ": "} between items, the form the JSON encoder gives — and always one line, as SSE needs.
    */
-  static String compact(String jsonb) {
-    StringBuilder out = new StringBuilder(jsonb.length());
+  static String compact(String json) {
+    StringBuilder out = new StringBuilder(json.length());
     boolean inString = false;
-    for (int i = 0; i < jsonb.length(); i++) {
-      char c = jsonb.charAt(i);
+    for (int i = 0; i < json.length(); i++) {
+      char c = json.charAt(i);
       if (inString) {
         out.append(c);
         if (c == '\\') {
-          out.append(jsonb.charAt(++i));
+          out.append(json.charAt(++i));
         } else if (c == '"') {
           inString = false;
         }

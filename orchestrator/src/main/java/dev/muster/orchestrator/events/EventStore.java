@@ -287,7 +287,15 @@ public final class EventStore implements EventLog {
    * {@code "truncated": true}, so a receiver knows to read the whole event from the table.
    */
   static JsonObject notifyPayload(JsonObject fields) {
-    if (bytes(fields) <= MAX_PAYLOAD_BYTES) return fields;
+    return fits(fields.encode()) ? fields : truncated(fields);
+  }
+
+  /** As {@link #notifyPayload}, as text, for an event already encoded as {@code data}: most are sent as they are. */
+  static String notice(JsonObject fields, String data) {
+    return fits(data) ? data : truncated(fields).encode();
+  }
+
+  private static JsonObject truncated(JsonObject fields) {
     JsonObject copy = fields.copy().put(Fields.TRUNCATED, true);
     JsonObject error = copy.getJsonObject(Fields.ERROR);
     if (error != null) error.put(Fields.MESSAGE, cut(error.getString(Fields.MESSAGE), 2000));
@@ -295,24 +303,15 @@ public final class EventStore implements EventLog {
     if (copy.getString(Fields.DESCRIPTION) != null) {
       copy.put(Fields.DESCRIPTION, cut(copy.getString(Fields.DESCRIPTION), 500));
     }
-    if (bytes(copy) <= MAX_PAYLOAD_BYTES) return copy;
+    if (fits(copy.encode())) return copy;
     // Still too long (huge identifiers elsewhere): the receiver only needs to know which event to read.
     return new JsonObject().put(Fields.TYPE, fields.getString(Fields.TYPE)).put(Fields.SCHEMA, fields.getString(Fields.SCHEMA))
         .put(Fields.TRUNCATED, true);
   }
 
-  private static int bytes(JsonObject json) {
-    return json.encode().getBytes(StandardCharsets.UTF_8).length;
-  }
-
-  /**
-   * The NOTIFY copy of an event whose stored text is {@code data}: most events fit whole, and their text is encoded
-   * once for both (its bytes counted only when it could be too long).
-   */
-  static String notice(JsonObject fields, String data) {
-    boolean fits = data.length() * 3 <= MAX_PAYLOAD_BYTES
-        || data.getBytes(StandardCharsets.UTF_8).length <= MAX_PAYLOAD_BYTES;
-    return fits ? data : notifyPayload(fields).encode();
+  /** Whether a JSON text fits a NOTIFY; its bytes are counted only when it could be too long (≤ 3 a character). */
+  private static boolean fits(String json) {
+    return json.length() * 3 <= MAX_PAYLOAD_BYTES || json.getBytes(StandardCharsets.UTF_8).length <= MAX_PAYLOAD_BYTES;
   }
 
   private static String cut(String s, int maxChars) {
